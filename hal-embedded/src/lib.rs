@@ -1,0 +1,3 @@
+//! osscse-embedded: encrypted telemetry uploads from microcontrollers.
+#![no_std]
+#![forbid(unsafe_code)]

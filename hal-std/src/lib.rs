@@ -1,0 +1,2 @@
+//! osscse-std: Alibaba Cloud OSS client-side encryption for std hosts.
+#![forbid(unsafe_code)]

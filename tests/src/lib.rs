@@ -1,0 +1,2 @@
+//! osscse-tests: loopback OSS-compatible server and the interop and fault suites.
+#![forbid(unsafe_code)]
