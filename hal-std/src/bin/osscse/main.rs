@@ -1,0 +1,2 @@
+//! The `osscse` command-line tool.
+fn main() {}
