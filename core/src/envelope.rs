@@ -27,3 +27,28 @@ pub const CEK_ALG_AES_CTR: &str = "AES/CTR/NoPadding";
 pub const WRAP_ALG_RSA: &str = "RSA/NONE/PKCS1Padding";
 /// Alibaba Cloud KMS key wrapping.
 pub const WRAP_ALG_KMS: &str = "KMS/ALICLOUD";
+
+/// Legacy oss2 (2.5 – 2.7) header carrying the wrapped data key.
+pub const LEGACY_HEADER_KEY: &str = "x-oss-meta-oss-crypto-key";
+/// Legacy oss2 header carrying the wrapped decimal counter.
+pub const LEGACY_HEADER_START: &str = "x-oss-meta-oss-crypto-start";
+/// Legacy oss2 content-algorithm header (`AES/GCM/NoPadding`, really CTR).
+pub const LEGACY_HEADER_CEK_ALG: &str = "x-oss-meta-oss-cek-alg";
+/// Legacy oss2 wrap-algorithm header (`rsa` = RSA-OAEP-SHA1, `kms`).
+pub const LEGACY_HEADER_WRAP_ALG: &str = "x-oss-meta-oss-wrap-alg";
+/// Legacy oss2 matdesc header.
+pub const LEGACY_HEADER_MATDESC: &str = "x-oss-meta-oss-crypto-matdesc";
+
+#[cfg(feature = "alloc")]
+mod matdesc;
+#[cfg(feature = "alloc")]
+mod model;
+#[cfg(feature = "alloc")]
+mod read;
+
+#[cfg(feature = "alloc")]
+pub use matdesc::{MAX_MATDESC_LEN, Matdesc};
+#[cfg(feature = "alloc")]
+pub use model::{Envelope, LegacyEnvelope, LegacyWrapAlg, ObjectEncryption, WrapAlg};
+#[cfg(feature = "alloc")]
+pub use read::parse;

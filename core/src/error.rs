@@ -277,7 +277,9 @@ impl fmt::Display for MatdescError {
             Self::NonStringValue { offset } => write!(f, "value at byte {offset} is not a string"),
             Self::InvalidEscape { offset } => write!(f, "invalid escape at byte {offset}"),
             Self::DuplicateKey { offset } => write!(f, "duplicate key at byte {offset}"),
-            Self::TrailingData { offset } => write!(f, "unexpected data after the object at byte {offset}"),
+            Self::TrailingData { offset } => {
+                write!(f, "unexpected data after the object at byte {offset}")
+            }
             Self::TooLarge => f.write_str("longer than 64 KiB"),
         }
     }
@@ -318,13 +320,19 @@ impl fmt::Display for WrapError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidRange => f.write_str("range must look like bytes=A-B, bytes=A- or bytes=-N"),
+            Self::InvalidRange => {
+                f.write_str("range must look like bytes=A-B, bytes=A- or bytes=-N")
+            }
             Self::RangeNotSatisfiable { start, size } => write!(
                 f,
                 "range starts at byte {start} but the object has only {size} bytes"
             ),
-            Self::PartSizeNotMultipleOf16 => f.write_str("part size must be a positive multiple of 16"),
-            Self::PartSizeTooSmall { minimum } => write!(f, "part size must be at least {minimum} bytes"),
+            Self::PartSizeNotMultipleOf16 => {
+                f.write_str("part size must be a positive multiple of 16")
+            }
+            Self::PartSizeTooSmall { minimum } => {
+                write!(f, "part size must be at least {minimum} bytes")
+            }
             Self::TooManyParts => f.write_str("more than 10000 parts: choose a larger part size"),
             Self::PartNumberOutOfRange => f.write_str("part number is outside the upload's parts"),
         }

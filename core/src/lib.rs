@@ -21,11 +21,15 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod content;
 pub mod engine;
 pub mod envelope;
 pub mod error;
 #[cfg(feature = "sign")]
 pub mod sign;
+pub mod stream;
+#[cfg(feature = "alloc")]
+pub mod wrap;
 
 pub use engine::Keystream;
 pub use error::{Error, Result};
