@@ -1,2 +1,27 @@
-//! osscse-tests: loopback OSS-compatible server and the interop and fault suites.
+//! osscse-tests: a loopback OSS-compatible server and the interop and fault suites.
+//!
+//! The server speaks enough of the OSS API for the official SDKs (object CRUD, ranges,
+//! listing, multipart with the client-side-encryption rules), verifies V4 and V1 signatures
+//! with `osscse_core::sign`, answers errors as OSS XML with `x-oss-request-id`, and has
+//! per-instance fault knobs ([`FaultConfig`]) for resilience tests.
+//!
+//! ```no_run
+//! use osscse_tests::{Config, Server};
+//! let server = Server::start(Config::new("ak", "sk"))?;
+//! println!("serving {}", server.endpoint());
+//! # Ok::<(), std::io::Error>(())
+//! ```
 #![forbid(unsafe_code)]
+// A std-only test fixture: `core`/`alloc` paths would add nothing here.
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+
+mod auth;
+pub mod client;
+mod http;
+mod ops;
+pub mod python;
+mod server;
+mod xml;
+
+pub use server::{Config, FaultConfig, Faults, Server, StoredObject};
+pub use xml::OssError;
