@@ -295,7 +295,7 @@ impl MultipartPlan {
     /// # Errors
     /// As [`MultipartPlan::new`].
     pub fn with_min_part_size(data_size: u64, part_size: u64, min: u64) -> Result<Self, PlanError> {
-        if part_size == 0 || part_size % 16 != 0 {
+        if part_size == 0 || !part_size.is_multiple_of(16) {
             return Err(PlanError::PartSizeNotMultipleOf16);
         }
         if part_size < min.max(16) {

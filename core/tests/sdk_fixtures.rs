@@ -1,6 +1,11 @@
 //! The objects written by the official C++, Go and Python SDKs (and the legacy oss2 format)
 //! decrypt to the published plaintext, at every offset and range, and re-encrypting with the
 //! recovered key and IV reproduces the SDKs' bytes exactly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::std_instead_of_alloc,
+    clippy::std_instead_of_core
+)]
 #![cfg(feature = "rsa")]
 
 #[path = "support/fixtures.rs"]

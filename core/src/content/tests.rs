@@ -242,7 +242,7 @@ fn multipart_rules() {
         })
     );
     let big = MultipartPlan::choose(1 << 40, 8 << 20);
-    assert!(big.part_count() <= MAX_PARTS && big.part_size() % 16 == 0);
+    assert!(big.part_count() <= MAX_PARTS && big.part_size().is_multiple_of(16));
     assert_eq!(MultipartPlan::choose(1000, 1).part_size(), MIN_PART_SIZE);
     // Part n starts at IV + (n-1)*part_size/16, for the sizes SECURITY.md §4.5 names.
     let m = ContentMaterial::from_parts([1; 32], [0x11; 16]);

@@ -95,7 +95,7 @@ where
         let data_size = number(data_size, Field::DataSize)?;
         let part_size = number(part_size, Field::PartSize)?;
         match (data_size, part_size) {
-            (_, Some(p)) if p == 0 || p % 16 != 0 => {
+            (_, Some(p)) if p == 0 || !p.is_multiple_of(16) => {
                 return Err(EnvelopeError::PartSizeNotMultipleOf16);
             }
             (Some(_), None) => return Err(EnvelopeError::DataSizeWithoutPartSize),
