@@ -36,6 +36,11 @@ def plain():
     expect(keys == ["oss2/other", "oss2/plain.bin"], "list v1 pages: %r" % keys)
     keys = [o.key for o in oss2.ObjectIteratorV2(b, prefix="oss2/", max_keys=1)]
     expect(keys == ["oss2/other", "oss2/plain.bin"], "list v2 pages: %r" % keys)
+    odd = "oss2odd/a key+&<é>%20.txt"
+    b.put_object(odd, b"odd")
+    keys = [o.key for o in oss2.ObjectIteratorV2(b, prefix="oss2odd/")]
+    expect(keys == [odd], "odd key listed as %r" % keys)
+    expect(b.get_object(odd).read() == b"odd", "odd key get")
     step("list")
     big = payload(250 * 1024, 9)
     upload_id = b.init_multipart_upload("oss2/mp.bin").upload_id

@@ -46,6 +46,11 @@ def plain():
     expect([o.key for o in r.contents] == ["v2/other"] and r.is_truncated, "list page 1")
     r = c.list_objects_v2(oss.ListObjectsV2Request(bucket=BUCKET, prefix="v2/", continuation_token=r.next_continuation_token))
     expect([o.key for o in r.contents] == ["v2/plain.bin"], "list page 2")
+    odd = "v2odd/a key+&<é>%20.txt"
+    c.put_object(oss.PutObjectRequest(bucket=BUCKET, key=odd, body=b"odd"))
+    r = c.list_objects_v2(oss.ListObjectsV2Request(bucket=BUCKET, prefix="v2odd/"))
+    expect([o.key for o in r.contents] == [odd], "odd key listed as %r" % [o.key for o in r.contents])
+    expect(c.get_object(oss.GetObjectRequest(bucket=BUCKET, key=odd)).body.read() == b"odd", "odd key get")
     step("list")
     # Multipart: 2 full parts of 100 KiB and a short last part.
     big = payload(250 * 1024, 7)

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crc::{CRC_64_XZ, Crc};
 use md5::{Digest, Md5};
 
+use osscse_core::sign::uri_encode;
+
 use crate::http::{HttpRequest, HttpResponse};
 use crate::xml::{OssError, all_text, elem};
 
@@ -359,29 +361,41 @@ impl Store {
             }
             contents.push((k, o));
         }
+        // With `encoding-type=url` names are percent-encoded (keys may hold bytes XML cannot).
+        let url = req.query_param("encoding-type") == Some("url");
+        let enc = |v: &str| {
+            if url {
+                uri_encode(v, true)
+            } else {
+                v.to_string()
+            }
+        };
         let mut s = String::from("<ListBucketResult>");
         elem(&mut s, "Name", b);
-        elem(&mut s, "Prefix", prefix);
+        elem(&mut s, "Prefix", enc(prefix));
         elem(&mut s, "MaxKeys", max_keys);
-        elem(&mut s, "Delimiter", delimiter);
+        elem(&mut s, "Delimiter", enc(delimiter));
+        if url {
+            elem(&mut s, "EncodingType", "url");
+        }
         elem(&mut s, "IsTruncated", next.is_some());
         if v2 {
             if let Some(t) = req.query_param("continuation-token") {
-                elem(&mut s, "ContinuationToken", t);
+                elem(&mut s, "ContinuationToken", enc(t));
             }
             if let Some(n) = &next {
-                elem(&mut s, "NextContinuationToken", n);
+                elem(&mut s, "NextContinuationToken", enc(n));
             }
             elem(&mut s, "KeyCount", contents.len() + prefixes.len());
         } else {
-            elem(&mut s, "Marker", start);
+            elem(&mut s, "Marker", enc(start));
             if let Some(n) = &next {
-                elem(&mut s, "NextMarker", n);
+                elem(&mut s, "NextMarker", enc(n));
             }
         }
         for (k, o) in &contents {
             s.push_str("<Contents>");
-            elem(&mut s, "Key", k);
+            elem(&mut s, "Key", enc(k));
             elem(&mut s, "LastModified", iso_date(o.modified));
             elem(&mut s, "ETag", &o.etag);
             elem(
@@ -399,7 +413,7 @@ impl Store {
         }
         for p in &prefixes {
             s.push_str("<CommonPrefixes>");
-            elem(&mut s, "Prefix", p);
+            elem(&mut s, "Prefix", enc(p));
             s.push_str("</CommonPrefixes>");
         }
         s.push_str("</ListBucketResult>");

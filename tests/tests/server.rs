@@ -744,3 +744,70 @@ fn now() -> u64 {
         .unwrap()
         .as_secs()
 }
+
+#[test]
+fn expect_continue_chunked_body_and_keep_alive() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let (server, _c) = start();
+    let cred = Credentials::new("ak", "sk");
+    let params = osscse_core::sign::v4::Params::new("cn-hangzhou");
+    let sign = |method: &str| {
+        let req = osscse_core::sign::Request {
+            method,
+            bucket: Some("bkt"),
+            key: Some("chunked"),
+            query: &[],
+            headers: &[],
+        };
+        osscse_core::sign::v4::sign_headers(&req, &cred, &params, now())
+            .unwrap()
+            .headers
+    };
+    let mut s = std::net::TcpStream::connect(server.addr()).unwrap();
+    let mut head = String::from(
+        "PUT /bkt/chunked HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n",
+    );
+    for (n, v) in sign("PUT") {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    s.write_all(format!("{head}\r\n").as_bytes()).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(
+        line, "HTTP/1.1 100 Continue\r\n",
+        "the body is only sent after 100 Continue"
+    );
+    r.read_line(&mut line).unwrap();
+    s.write_all(b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n")
+        .unwrap();
+    let mut status = String::new();
+    r.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let mut len = 0;
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).unwrap();
+        if h == "\r\n" {
+            break;
+        }
+        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).unwrap();
+    // Same connection (keep-alive): read it back.
+    let mut head =
+        String::from("GET /bkt/chunked HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    for (n, v) in sign("GET") {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    s.write_all(format!("{head}\r\n").as_bytes()).unwrap();
+    let mut rest = String::new();
+    r.read_to_string(&mut rest).unwrap();
+    assert!(
+        rest.starts_with("HTTP/1.1 200") && rest.ends_with("hello, world"),
+        "{rest}"
+    );
+}
