@@ -32,4 +32,9 @@ pub mod stream;
 pub mod wrap;
 
 pub use engine::Keystream;
+
+/// The README's example runs as a doctest.
+#[cfg(all(doctest, feature = "rsa", feature = "std"))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
 pub use error::{Error, Result};
