@@ -15,6 +15,9 @@
 pub mod client;
 pub mod crc64;
 pub mod error;
+pub mod keys;
+pub mod local;
+pub mod object;
 pub mod retry;
 pub mod xml;
 

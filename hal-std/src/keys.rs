@@ -1,0 +1,226 @@
+//! Master keys on std hosts: OS entropy, loading RSA keys from files, RSA key generation and
+//! the [`Keyring`] that picks a key for an object by its matdesc.
+
+use std::path::Path;
+
+use osscse_core::content::ContentMaterial;
+use osscse_core::envelope::{Envelope, LegacyEnvelope, Matdesc};
+use osscse_core::error::WrapError;
+use osscse_core::wrap::{self, MasterKey, RsaMasterKey};
+
+use crate::error::{Error, Result};
+
+/// The operating system's cryptographically secure generator (getrandom), usable wherever
+/// osscse-core takes an RNG (`rand_core::TryCryptoRng` / `CryptoSource`).
+pub use getrandom::SysRng;
+
+/// Loads an RSA key from a PEM (or DER) file: a private key when the file holds one, else a
+/// public key.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read, [`Error::Core`] when it holds no usable RSA key.
+pub fn load_rsa_key(path: &Path) -> Result<RsaMasterKey> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::io(format!("reading key file {}", path.display()), e))?;
+    let key = match std::str::from_utf8(&bytes) {
+        Ok(text) if text.contains("-----BEGIN") => {
+            if text.contains("PRIVATE KEY-----") {
+                RsaMasterKey::from_private_pem(text)
+            } else {
+                RsaMasterKey::from_public_pem(text)
+            }
+        }
+        _ => RsaMasterKey::from_private_der(&bytes)
+            .or_else(|_| RsaMasterKey::from_public_der(&bytes)),
+    };
+    key.map_err(|e| {
+        Error::Config(format!(
+            "{}: {}",
+            path.display(),
+            osscse_core::Error::from(e)
+        ))
+    })
+}
+
+/// A freshly generated RSA key pair as PEM texts.
+#[derive(Debug)]
+pub struct GeneratedKeyPair {
+    /// PKCS#8 `-----BEGIN PRIVATE KEY-----` (zeroized on drop).
+    pub private_pem: zeroize::Zeroizing<String>,
+    /// SPKI `-----BEGIN PUBLIC KEY-----`.
+    pub public_pem: String,
+}
+
+/// Generates an RSA key pair of `bits` bits (2048 to 8192) from the OS generator.
+///
+/// # Errors
+/// [`Error::Config`] for an unsupported size, [`Error::Core`] when generation fails.
+pub fn generate_rsa(bits: usize) -> Result<GeneratedKeyPair> {
+    use pkcs8::EncodePrivateKey;
+    use spki::EncodePublicKey;
+    if !(2048..=8192).contains(&bits) || !bits.is_multiple_of(8) {
+        return Err(Error::Config(format!(
+            "--bits {bits}: choose a size from 2048 to 8192 (3072 recommended)"
+        )));
+    }
+    let mut rng = SysRng;
+    let private = rsa::PrivateKey::new(&mut rng, bits).map_err(|_| osscse_core::Error::Rng)?;
+    let private_pem = private
+        .to_pkcs8_pem(pkcs8::LineEnding::LF)
+        .map_err(|_| Error::Core(WrapError::Crypto.into()))?;
+    let public_pem = private
+        .to_public_key()
+        .to_public_key_pem(pkcs8::LineEnding::LF)
+        .map_err(|_| Error::Core(WrapError::Crypto.into()))?;
+    Ok(GeneratedKeyPair {
+        private_pem,
+        public_pem,
+    })
+}
+
+/// The master keys a client knows: one default key (used to write, and to read objects whose
+/// matdesc matches no other key) and any number of extra keys picked by matdesc on read.
+///
+/// Matdesc comparison is semantic (`{"k": "v"}` written by Python matches `{"k":"v"}`).
+#[derive(Debug, Default, Clone)]
+pub struct Keyring {
+    default: Option<RsaMasterKey>,
+    extra: Vec<RsaMasterKey>,
+}
+
+impl Keyring {
+    /// A keyring whose default key is `key`.
+    pub fn new(key: RsaMasterKey) -> Self {
+        Self {
+            default: Some(key),
+            extra: Vec::new(),
+        }
+    }
+
+    /// An empty keyring (reads only plain objects; cannot write).
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Adds a key that is chosen for objects whose matdesc equals the key's.
+    #[must_use]
+    pub fn with_key(mut self, key: RsaMasterKey) -> Self {
+        self.add(key);
+        self
+    }
+
+    /// Adds a key: the first key becomes the default, later ones are picked by matdesc.
+    pub fn add(&mut self, key: RsaMasterKey) {
+        if self.default.is_none() {
+            self.default = Some(key);
+        } else {
+            self.extra.push(key);
+        }
+    }
+
+    /// The key used to write new objects.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the keyring is empty.
+    pub fn writer(&self) -> Result<&RsaMasterKey> {
+        self.default.as_ref().ok_or_else(|| {
+            Error::Config("no master key: pass --public-key (or a private key) to encrypt".into())
+        })
+    }
+
+    fn candidates(&self) -> Vec<&RsaMasterKey> {
+        self.default.iter().chain(self.extra.iter()).collect()
+    }
+
+    fn pick(&self, matdesc: Option<&Matdesc>) -> Result<&RsaMasterKey> {
+        let all = self.candidates();
+        let chosen =
+            wrap::select(&all, self.default.as_ref(), matdesc).map_err(|_| match matdesc {
+                Some(m) => Error::NoKeyForMatdesc {
+                    matdesc: m.as_str().to_owned(),
+                },
+                None => Error::Config("no master key loaded: pass --private-key to decrypt".into()),
+            })?;
+        // Map the choice back to a reference into `self` (select borrows the temporary list).
+        let index = all
+            .iter()
+            .position(|k| std::ptr::eq(*k, chosen))
+            .unwrap_or(0);
+        self.default
+            .iter()
+            .chain(self.extra.iter())
+            .nth(index)
+            .ok_or_else(|| {
+                Error::Config("no master key loaded: pass --private-key to decrypt".into())
+            })
+    }
+
+    /// Unwraps an object's data key and IV with the key its matdesc names (else the default).
+    ///
+    /// # Errors
+    /// [`Error::NoKeyForMatdesc`] when nothing matches; wrong-key and public-only errors that
+    /// also name the matdesc that was looked for.
+    pub fn open(&self, envelope: &Envelope) -> Result<ContentMaterial> {
+        let key = self.pick(envelope.matdesc.as_ref())?;
+        let matched = envelope
+            .matdesc
+            .as_ref()
+            .is_some_and(|m| key.matdesc() == Some(m));
+        wrap::open(key, envelope, &mut SysRng).map_err(|e| match (e, &envelope.matdesc) {
+            (osscse_core::Error::Wrap(WrapError::WrongKey), Some(m))
+                if !matched && !m.is_empty() =>
+            {
+                Error::NoKeyForMatdesc {
+                    matdesc: m.as_str().to_owned(),
+                }
+            }
+            (e, _) => Error::Core(e),
+        })
+    }
+
+    /// Opens a legacy oss2 (2.5 – 2.7) object's key and counter.
+    ///
+    /// # Errors
+    /// As [`Keyring::open`].
+    pub fn open_legacy(&self, envelope: &LegacyEnvelope) -> Result<ContentMaterial> {
+        let key = self.pick(envelope.matdesc.as_ref())?;
+        Ok(key.open_legacy(envelope, &mut SysRng)?)
+    }
+
+    /// Wraps fresh content material with the writer key into a new envelope.
+    ///
+    /// # Errors
+    /// No writer key, RNG failure, key policy (a key below 2048 bits).
+    pub fn seal_new(&self) -> Result<(ContentMaterial, Envelope)> {
+        let key = self.writer()?;
+        let material = ContentMaterial::generate(&mut SysRng)?;
+        let envelope = wrap::seal(key, &material, &mut SysRng)?;
+        Ok((material, envelope))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_rng_feeds_content_material() {
+        let a = ContentMaterial::generate(&mut SysRng).unwrap();
+        let b = ContentMaterial::generate(&mut SysRng).unwrap();
+        assert_ne!(a.key(), b.key());
+        assert_eq!(&a.iv()[8..12], &[0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn bad_sizes_are_refused_before_generating() {
+        assert!(matches!(generate_rsa(1024), Err(Error::Config(_))));
+        assert!(matches!(generate_rsa(3000 + 1), Err(Error::Config(_))));
+    }
+
+    #[test]
+    fn empty_keyring_says_what_to_pass() {
+        let k = Keyring::empty();
+        let msg = k.writer().unwrap_err().to_string();
+        assert!(msg.contains("--public-key"), "{msg}");
+    }
+}
