@@ -1,8 +1,11 @@
 """Drives oss2 (V1 signing; an IP endpoint makes it use path style) against the loopback server.
 
-usage: sdk_oss2.py plain|wrong-secret|crypto|crypto-bad-start
+usage: sdk_oss2.py plain|presign-sts|wrong-secret|crypto|crypto-bad-start
 """
+import os
 import sys
+import urllib.error
+import urllib.request
 
 import oss2
 from oss2.crypto import RsaProvider
@@ -54,6 +57,34 @@ def plain():
     b.delete_object("oss2/plain.bin")
     expect(not b.object_exists("oss2/plain.bin"), "object still there after delete")
     step("delete")
+
+
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def presign_and_sts():
+    """Presigned V1 URLs and STS tokens (the server runs with token OSS_TOKEN)."""
+    b = oss2.Bucket(oss2.StsAuth(AK, SK, os.environ["OSS_TOKEN"]), ENDPOINT, BUCKET)
+    b.put_object("oss2/sts", b"temporary")
+    expect(b.get_object("oss2/sts").read() == b"temporary", "sts get")
+    step("sts header")
+    url = b.sign_url("GET", "oss2/sts", 300)
+    expect("Signature=" in url and "security-token=" in url, "presigned url: " + url)
+    expect(fetch(url) == (200, b"temporary"), "presigned get")
+    status, body = fetch(url.replace("sts?", "other?", 1))
+    expect(status == 403 and b"SignatureDoesNotMatch" in body, "tampered presigned url: %d" % status)
+    step("presign")
+    try:
+        bucket().get_object("oss2/sts")
+        expect(False, "request without the token accepted")
+    except oss2.exceptions.OssError as e:
+        expect(e.status == 403, "no token: %s" % e)
+    step("sts required")
 
 
 def wrong_secret():
@@ -128,4 +159,4 @@ def crypto_bad_start():
     step("crypto bad start")
 
 
-{"plain": plain, "wrong-secret": wrong_secret, "crypto": crypto, "crypto-bad-start": crypto_bad_start}[sys.argv[1]]()
+{"plain": plain, "presign-sts": presign_and_sts, "wrong-secret": wrong_secret, "crypto": crypto, "crypto-bad-start": crypto_bad_start}[sys.argv[1]]()

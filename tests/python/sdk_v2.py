@@ -1,17 +1,21 @@
 """Drives alibabacloud-oss-v2 (V4 signing, path style) against the loopback server.
 
-usage: sdk_v2.py plain|wrong-secret|crypto|crypto-bad-start
+usage: sdk_v2.py plain|presign-sts|wrong-secret|crypto|crypto-bad-start
 """
+import datetime
+import os
 import sys
+import urllib.error
+import urllib.request
 
 import alibabacloud_oss_v2 as oss
 
 from _common import AK, BUCKET, ENDPOINT, SK, expect, payload, rsa_pems, step
 
 
-def client(secret=SK):
+def client(secret=SK, token=None):
     cfg = oss.config.load_default()
-    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(AK, secret)
+    cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(AK, secret, token)
     cfg.endpoint = ENDPOINT
     cfg.use_path_style = True
     cfg.region = "cn-hangzhou"
@@ -72,6 +76,35 @@ def plain():
     except oss.exceptions.OperationError as e:
         expect(getattr(e.unwrap(), "status_code", 0) == 404, "head after delete: %s" % e)
     step("delete")
+
+
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def presign_and_sts():
+    """Presigned V4 URLs and STS tokens (the server runs with token OSS_TOKEN)."""
+    token = os.environ["OSS_TOKEN"]
+    c = client(token=token)
+    c.put_object(oss.PutObjectRequest(bucket=BUCKET, key="v2/sts", body=b"temporary"))
+    expect(c.get_object(oss.GetObjectRequest(bucket=BUCKET, key="v2/sts")).body.read() == b"temporary", "sts get")
+    step("sts header")
+    url = c.presign(oss.GetObjectRequest(bucket=BUCKET, key="v2/sts"), expires=datetime.timedelta(minutes=5)).url
+    expect("x-oss-signature=" in url and "x-oss-security-token=" in url, "presigned url: " + url)
+    expect(fetch(url) == (200, b"temporary"), "presigned get")
+    status, body = fetch(url.replace("sts?", "other?", 1))
+    expect(status == 403 and b"SignatureDoesNotMatch" in body, "tampered presigned url: %d" % status)
+    step("presign")
+    try:
+        client().get_object(oss.GetObjectRequest(bucket=BUCKET, key="v2/sts"))
+        expect(False, "request without the token accepted")
+    except oss.exceptions.OperationError as e:
+        expect(getattr(e.unwrap(), "status_code", 0) == 403, "no token: %s" % e)
+    step("sts required")
 
 
 def wrong_secret():
@@ -153,4 +186,4 @@ def crypto_bad_start():
     step("crypto bad start")
 
 
-{"plain": plain, "wrong-secret": wrong_secret, "crypto": crypto, "crypto-bad-start": crypto_bad_start}[sys.argv[1]]()
+{"plain": plain, "presign-sts": presign_and_sts, "wrong-secret": wrong_secret, "crypto": crypto, "crypto-bad-start": crypto_bad_start}[sys.argv[1]]()

@@ -10,14 +10,24 @@ use osscse_tests::{Config, Server, python};
 
 /// Runs `script mode` against a fresh server; asserts success and the `OK` steps.
 fn run(script: &str, mode: &str, steps: &[&str]) -> Option<Server> {
+    run_with_token(script, mode, steps, None)
+}
+
+/// As [`run`], with a server that requires the STS `token`.
+fn run_with_token(script: &str, mode: &str, steps: &[&str], token: Option<&str>) -> Option<Server> {
     let py = python::interpreter()?;
-    let server = Server::start(Config::new("interop-ak", "interop-sk")).unwrap();
+    let mut config = Config::new("interop-ak", "interop-sk");
+    if let Some(t) = token {
+        config.credentials = config.credentials.with_security_token(t);
+    }
+    let server = Server::start(config).unwrap();
     let endpoint = server.endpoint();
     let out = python::run(
         &py,
         script,
         &[mode],
         &[
+            ("OSS_TOKEN", token.unwrap_or("")),
             ("OSS_ENDPOINT", &endpoint),
             ("OSS_AK", "interop-ak"),
             ("OSS_SK", "interop-sk"),
@@ -89,6 +99,16 @@ fn v2_sdk_plain_operations() {
 }
 
 #[test]
+fn v2_sdk_presigned_v4_urls_and_sts_token() {
+    run_with_token(
+        "sdk_v2.py",
+        "presign-sts",
+        &["sts header", "presign", "sts required"],
+        Some("sts/token+=="),
+    );
+}
+
+#[test]
 fn v2_sdk_wrong_secret_is_signature_does_not_match() {
     run("sdk_v2.py", "wrong-secret", WRONG_SECRET_STEPS);
 }
@@ -127,6 +147,16 @@ fn oss2_plain_operations() {
             250 * 1024
         );
     }
+}
+
+#[test]
+fn oss2_presigned_v1_urls_and_sts_token() {
+    run_with_token(
+        "sdk_oss2.py",
+        "presign-sts",
+        &["sts header", "presign", "sts required"],
+        Some("sts/token+=="),
+    );
 }
 
 #[test]
