@@ -21,6 +21,7 @@ def bucket(secret=SK):
 def plain():
     b = bucket()
     b.create_bucket()
+    expect(b.get_bucket_info().name == BUCKET, "bucket info")
     data = payload(5000, 2)
     b.put_object("oss2/plain.bin", data, headers={"x-oss-meta-who": "oss2"})
     step("put")

@@ -31,6 +31,8 @@ def service_code(err):
 def plain():
     c = client()
     c.put_bucket(oss.PutBucketRequest(bucket=BUCKET))
+    info = c.get_bucket_info(oss.GetBucketInfoRequest(bucket=BUCKET))
+    expect(info.bucket_info.name == BUCKET, "bucket info")
     data = payload(5000)
     r = c.put_object(oss.PutObjectRequest(bucket=BUCKET, key="v2/plain.bin", body=data, metadata={"who": "v2"}))
     expect(r.status_code == 200, "put status")

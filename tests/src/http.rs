@@ -245,7 +245,7 @@ pub(crate) fn read_request(
                 }
                 break;
             }
-            if body.total + size > MAX_BODY {
+            if size > MAX_BODY || body.total + size > MAX_BODY {
                 return Err(ReadError::Bad("body too large for the test server"));
             }
             body.read_exact_into(&mut req.body, size)?;

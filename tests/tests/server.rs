@@ -811,3 +811,69 @@ fn expect_continue_chunked_body_and_keep_alive() {
         "{rest}"
     );
 }
+
+#[test]
+fn malformed_requests_get_400_and_the_server_keeps_serving() {
+    use std::io::{Read, Write};
+    let (_server, c) = start();
+    for junk in [
+        &b"\x00\x01\x02 garbage\r\n\r\n"[..],
+        b"GET / HTTP/2\r\n\r\n",
+        b"PUT /bkt/k HTTP/1.1\r\nContent-Length: nope\r\n\r\n",
+        b"PUT /bkt/k HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n",
+        b"GET /bkt/k HTTP/1.1\r\nno colon here\r\n\r\n",
+    ] {
+        let mut s = std::net::TcpStream::connect(c.addr).unwrap();
+        s.write_all(junk).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(out.starts_with("HTTP/1.1 400"), "{junk:?} -> {out}");
+        assert!(out.contains("<Code>InvalidRequest</Code>"), "{out}");
+    }
+    assert_eq!(
+        error_code(&c.send(&get("still-alive")).unwrap()),
+        "NoSuchKey"
+    );
+}
+
+#[test]
+fn binary_prints_its_address_and_serves() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_osscse-server"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--access-key-id",
+            "AK",
+            "--access-key-secret",
+            "SK",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{line}");
+    let addr = endpoint.trim_start_matches("http://").parse().unwrap();
+    let c = Client::new(addr, Credentials::new("AK", "SK"));
+    let r = c.send(&Call {
+        method: "PUT",
+        bucket: Some("any-bucket"),
+        key: Some("k"),
+        body: b"v",
+        ..Call::default()
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(r.unwrap().status, 200);
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_osscse-server"))
+        .args(["--listen", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--access-key-id"));
+}
