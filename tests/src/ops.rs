@@ -337,29 +337,36 @@ impl Store {
         let mut contents = Vec::new();
         let mut prefixes: Vec<String> = Vec::new();
         let mut next = None;
-        for (k, o) in
-            objs.range::<str, _>((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded))
-        {
+        // The last key consumed, returned or folded into a common prefix: the next page's marker.
+        let mut last: Option<&str> = None;
+        let range = (
+            core::ops::Bound::Excluded(start),
+            core::ops::Bound::Unbounded,
+        );
+        for (k, o) in objs.range::<str, _>(range) {
             if !k.starts_with(prefix) {
                 continue;
             }
-            if contents.len() + prefixes.len() >= max_keys {
-                next = Some(contents.last().map_or_else(
-                    || prefixes.last().cloned().unwrap_or_default(),
-                    |(k, _): &(&String, &Object)| (*k).clone(),
-                ));
-                break;
-            }
-            if !delimiter.is_empty()
-                && let Some(i) = k[prefix.len()..].find(delimiter)
-            {
-                let p = k[..prefix.len() + i + delimiter.len()].to_string();
-                if !prefixes.contains(&p) {
-                    prefixes.push(p);
-                }
+            let folded = if delimiter.is_empty() {
+                None
+            } else {
+                k[prefix.len()..]
+                    .find(delimiter)
+                    .map(|i| k[..prefix.len() + i + delimiter.len()].to_string())
+            };
+            if folded.is_some() && folded.as_ref() == prefixes.last() {
+                last = Some(k);
                 continue;
             }
-            contents.push((k, o));
+            if contents.len() + prefixes.len() >= max_keys {
+                next = last.map(str::to_string);
+                break;
+            }
+            match folded {
+                Some(p) => prefixes.push(p),
+                None => contents.push((k, o)),
+            }
+            last = Some(k);
         }
         // With `encoding-type=url` names are percent-encoded (keys may hold bytes XML cannot).
         let url = req.query_param("encoding-type") == Some("url");

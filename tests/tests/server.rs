@@ -139,6 +139,41 @@ fn object_round_trip_range_head_list_delete() {
         t.contains("<Key>dir/b</Key>") && !t.contains("<Key>dir/a.bin</Key>"),
         "{t}"
     );
+    // Paging with a delimiter: the common prefix appears once, then the next key.
+    let t = list(vec![
+        ("list-type", "2"),
+        ("delimiter", "/"),
+        ("max-keys", "1"),
+    ]);
+    assert!(
+        t.contains("<Prefix>dir/</Prefix>") && !t.contains("<Key>"),
+        "{t}"
+    );
+    let token = t
+        .split("<NextContinuationToken>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let t = c
+        .send(&Call {
+            method: "GET",
+            bucket: Some("bkt"),
+            query: vec![
+                ("list-type", "2"),
+                ("delimiter", "/"),
+                ("continuation-token", &token),
+            ],
+            ..Call::default()
+        })
+        .unwrap()
+        .text();
+    assert!(
+        t.contains("<Key>other</Key>") && !t.contains("<Prefix>dir/</Prefix>"),
+        "{t}"
+    );
     let t = list(vec![("list-type", "2"), ("delimiter", "/")]);
     assert!(
         t.contains("<CommonPrefixes><Prefix>dir/</Prefix></CommonPrefixes>")
