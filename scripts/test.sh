@@ -71,6 +71,11 @@ cargo test -p osscse-std
 step "tests: osscse-tests (loopback server with the official SDKs)"
 cargo test -p osscse-tests
 
+if [ -f scripts/fuzz.sh ]; then
+  step "fuzz: every target for ${FUZZ_SECONDS:-30}s (scripts/fuzz.sh)"
+  bash scripts/fuzz.sh
+fi
+
 for area in engine embedded; do
   if [ -f "scripts/test-$area.sh" ]; then
     step "scripts/test-$area.sh"

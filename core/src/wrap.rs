@@ -35,8 +35,10 @@ impl<R: rand_core::TryCryptoRng + ?Sized> CryptoSource for R {
 }
 
 /// Adapts a `&mut dyn CryptoSource` back into a `rand_core` RNG (for the `rsa` crate).
+#[cfg(feature = "rsa")]
 pub(crate) struct SourceRng<'a>(pub(crate) &'a mut dyn CryptoSource);
 
+#[cfg(feature = "rsa")]
 impl rand_core::TryRng for SourceRng<'_> {
     type Error = Error;
     fn try_next_u32(&mut self) -> Result<u32, Error> {
@@ -54,6 +56,7 @@ impl rand_core::TryRng for SourceRng<'_> {
     }
 }
 
+#[cfg(feature = "rsa")]
 impl rand_core::TryCryptoRng for SourceRng<'_> {}
 
 /// A customer master key (CMK) that wraps and unwraps data keys and IVs.
