@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod crc64;
+pub mod encryption;
 pub mod error;
 pub mod keys;
 pub mod local;
