@@ -3,6 +3,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -290,12 +291,26 @@ impl BodyReader<'_> {
     }
 }
 
+/// A response body: a window into shared bytes, so stored objects are served without copies.
+#[derive(Debug, Default)]
+pub(crate) struct Body {
+    bytes: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+}
+
+impl Body {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.bytes[self.start..self.end]
+    }
+}
+
 /// A response ready to send.
 #[derive(Debug)]
 pub(crate) struct HttpResponse {
     pub(crate) status: u16,
     pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: Body,
     /// HEAD: announce `Content-Length` of `body` but send no body.
     pub(crate) head_only: bool,
 }
@@ -305,7 +320,7 @@ impl HttpResponse {
         Self {
             status,
             headers: Vec::new(),
-            body: Vec::new(),
+            body: Body::default(),
             head_only: false,
         }
     }
@@ -328,7 +343,27 @@ impl HttpResponse {
     }
 
     pub(crate) fn body(mut self, body: Vec<u8>) -> Self {
-        self.body = body;
+        let end = body.len();
+        self.body = Body {
+            bytes: Arc::new(body),
+            start: 0,
+            end,
+        };
+        self
+    }
+
+    /// Serves `bytes[range]` without copying (`range` must lie within `bytes`).
+    pub(crate) fn shared_body(
+        mut self,
+        bytes: Arc<Vec<u8>>,
+        range: core::ops::Range<usize>,
+    ) -> Self {
+        let end = range.end.min(bytes.len());
+        self.body = Body {
+            bytes,
+            start: range.start.min(end),
+            end,
+        };
         self
     }
 }
@@ -371,7 +406,8 @@ pub(crate) fn write_response(
     for (n, v) in &resp.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
     }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", resp.body.len()));
+    let body = resp.body.as_slice();
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
     stream.write_all(head.as_bytes())?;
     if resp.head_only {
         stream.flush()?;
@@ -379,12 +415,12 @@ pub(crate) fn write_response(
     }
     let limit = faults
         .truncate_at
-        .map_or(resp.body.len(), |t| (t as usize).min(resp.body.len()));
+        .map_or(body.len(), |t| (t as usize).min(body.len()));
     let mut pacer = Pacer::new(faults.throttle);
-    for chunk in resp.body[..limit].chunks(pacer.chunk()) {
+    for chunk in body[..limit].chunks(pacer.chunk()) {
         stream.write_all(chunk)?;
         pacer.account(chunk.len());
     }
     stream.flush()?;
-    Ok(limit == resp.body.len())
+    Ok(limit == body.len())
 }

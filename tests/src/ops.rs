@@ -1,6 +1,7 @@
 //! The OSS operations: objects, listing, multipart uploads and the CSE rules of FORMAT.md §2.5.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crc::{CRC_64_XZ, Crc};
@@ -21,7 +22,8 @@ const CSE_DATA_SIZE: &str = "x-oss-meta-client-side-encryption-data-size";
 /// One stored object.
 #[derive(Debug, Clone)]
 pub(crate) struct Object {
-    pub(crate) data: Vec<u8>,
+    /// Shared so GETs serve it without copying.
+    pub(crate) data: Arc<Vec<u8>>,
     /// `Content-Type` and `x-oss-meta-*` headers, names lower-case.
     pub(crate) meta: Vec<(String, String)>,
     pub(crate) etag: String,
@@ -233,10 +235,11 @@ impl Store {
     /// Dispatches one authenticated request.
     pub(crate) fn handle(
         &mut self,
-        req: &HttpRequest,
+        req: &mut HttpRequest,
         t: &Target<'_>,
     ) -> Result<HttpResponse, OssError> {
-        let m = req.method.as_str();
+        let method = req.method.clone();
+        let m = method.as_str();
         match (t.bucket, t.key) {
             (None, _) if m == "GET" => Ok(self.list_buckets()),
             (None, _) => Err(OssError::new(
@@ -446,7 +449,7 @@ impl Store {
         &mut self,
         b: &str,
         k: &str,
-        req: &HttpRequest,
+        req: &mut HttpRequest,
         now: u64,
     ) -> Result<HttpResponse, OssError> {
         check_content_md5(req)?;
@@ -461,7 +464,7 @@ impl Store {
         let (_, etag) = md5_etag(&req.body);
         let obj = Object {
             crc64: CRC64.checksum(&req.body),
-            data: req.body.clone(),
+            data: Arc::new(core::mem::take(&mut req.body)),
             meta,
             etag: etag.clone(),
             modified: now,
@@ -544,8 +547,8 @@ impl Store {
         let mut resp = match range {
             Some((a, z)) => HttpResponse::new(206)
                 .header("Content-Range", format!("bytes {a}-{z}/{size}"))
-                .body(obj.data[a as usize..=z as usize].to_vec()),
-            None => HttpResponse::new(200).body(obj.data.clone()),
+                .shared_body(Arc::clone(&obj.data), a as usize..z as usize + 1),
+            None => HttpResponse::new(200).shared_body(Arc::clone(&obj.data), 0..obj.data.len()),
         };
         object_headers(&mut resp, obj);
         resp.head_only = head;
@@ -613,7 +616,7 @@ impl Store {
         }
     }
 
-    fn upload_part(&mut self, req: &HttpRequest, now: u64) -> Result<HttpResponse, OssError> {
+    fn upload_part(&mut self, req: &mut HttpRequest, now: u64) -> Result<HttpResponse, OssError> {
         check_content_md5(req)?;
         if req.header("x-oss-copy-source").is_some() {
             return Err(OssError::new(
@@ -684,7 +687,7 @@ impl Store {
         up.parts.insert(
             number,
             Part {
-                data: req.body.clone(),
+                data: core::mem::take(&mut req.body),
                 etag: etag.clone(),
                 md5,
                 modified: now,
@@ -792,7 +795,7 @@ impl Store {
         self.bucket(b).insert(
             k.to_string(),
             Object {
-                data,
+                data: Arc::new(data),
                 meta,
                 etag: etag.clone(),
                 crc64: crc,

@@ -223,7 +223,7 @@ impl Server {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         store.get(bucket, key).map(|o| StoredObject {
-            data: o.data.clone(),
+            data: o.data.to_vec(),
             meta: o.meta.clone(),
         })
     }
@@ -274,7 +274,7 @@ fn address(req: &HttpRequest) -> (Option<String>, Option<String>) {
 
 fn error_response(e: &OssError, id: &str, head: bool) -> HttpResponse {
     let mut r = HttpResponse::new(e.status).header("Content-Type", "application/xml");
-    r.body = e.to_xml(id).into_bytes();
+    r = r.body(e.to_xml(id).into_bytes());
     r.head_only = head;
     r
 }
@@ -318,6 +318,9 @@ fn serve(stream: TcpStream, shared: &Shared) {
         let n = shared.requests.fetch_add(1, Ordering::SeqCst);
         let id = request_id(n);
         let head = req.method == "HEAD";
+        let close = req
+            .header("connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"));
         let mut resp = match fail {
             Some(status) => {
                 let code = if status == 503 {
@@ -331,7 +334,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
                     head,
                 )
             }
-            None => match handle(shared, &req, &faults) {
+            None => match handle(shared, req, &faults) {
                 Ok(r) => r,
                 Err(e) => error_response(&e, &id, head),
             },
@@ -342,9 +345,6 @@ fn serve(stream: TcpStream, shared: &Shared) {
             "Date",
             osscse_core::sign::format_rfc1123(now_secs()).unwrap_or_default(),
         );
-        let close = req
-            .header("connection")
-            .is_some_and(|c| c.eq_ignore_ascii_case("close"));
         if close {
             resp.set_header("Connection", "close");
         }
@@ -375,10 +375,10 @@ fn no_faults() -> ResponseFaults {
 
 fn handle(
     shared: &Shared,
-    req: &HttpRequest,
+    mut req: HttpRequest,
     faults: &FaultConfig,
 ) -> Result<HttpResponse, OssError> {
-    let (bucket, key) = address(req);
+    let (bucket, key) = address(&req);
     let now = now_secs();
     let ctx = AuthContext {
         credentials: &shared.config.credentials,
@@ -397,25 +397,11 @@ fn handle(
         .store
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let stripped;
-    let req = if faults.ignore_range && req.header("range").is_some() {
-        stripped = HttpRequest {
-            method: req.method.clone(),
-            path: req.path.clone(),
-            query: req.query.clone(),
-            headers: req
-                .headers
-                .iter()
-                .filter(|(n, _)| !n.eq_ignore_ascii_case("range"))
-                .cloned()
-                .collect(),
-            body: Vec::new(),
-        };
-        &stripped
-    } else {
-        req
-    };
-    let mut resp = store.handle(req, &target)?;
+    if faults.ignore_range {
+        req.headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("range"));
+    }
+    let mut resp = store.handle(&mut req, &target)?;
     if let (Some(dir), Some(b), Some(k)) = (&shared.config.data_dir, &bucket, &key)
         && req.method != "GET"
         && req.method != "HEAD"
@@ -455,7 +441,7 @@ fn save_object(
         }
         Some(o) => {
             fs::create_dir_all(dir.join(bucket))?;
-            fs::write(&data, &o.data)?;
+            fs::write(&data, o.data.as_slice())?;
             let mut text = format!(
                 "etag: {}\ncrc64: {}\nmodified: {}\n",
                 o.etag, o.crc64, o.modified
@@ -494,7 +480,7 @@ fn load_dir(dir: &std::path::Path, store: &mut Store) -> io::Result<()> {
             };
             let data = fs::read(path.with_extension("data"))?;
             let mut obj = Object {
-                data,
+                data: Arc::new(data),
                 meta: Vec::new(),
                 etag: String::new(),
                 crc64: 0,
