@@ -5,6 +5,13 @@
 //! with `osscse_core::sign`, answers errors as OSS XML with `x-oss-request-id`, and has
 //! per-instance fault knobs ([`FaultConfig`]) for resilience tests.
 //!
+//! By hand: `cargo run -p osscse-tests --bin osscse-server -- --listen 127.0.0.1:9000
+//! --access-key-id AK --access-key-secret SK [--security-token T] [--data-dir DIR]` prints the
+//! endpoint and accepts any bucket name (path style, or virtual-hosted through the Host header).
+//!
+//! Suites: `tests/server.rs` (std client: operations, signatures, CSE rules, fault knobs),
+//! `tests/sdk_interop.rs` and `tests/sdk_faults.rs` (the official Python SDKs, see [`python`]).
+//!
 //! ```no_run
 //! use osscse_tests::{Config, Server};
 //! let server = Server::start(Config::new("ak", "sk"))?;
