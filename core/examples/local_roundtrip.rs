@@ -118,8 +118,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             return Err("ranged decryption differs".into());
         }
         println!(
-            "ranged read {} (requested {}) verified",
-            "bytes=100-199",
+            "ranged read bytes=100-199 (requested {}) verified",
             plan.request_header()
         );
     }
