@@ -658,7 +658,17 @@ impl Client {
                         .and_then(|v| parse_retry_after(v, SystemTime::now()));
                     let mut body = body;
                     let text = if req.method == "HEAD" {
-                        String::new()
+                        // HEAD answers have no body; OSS puts the error document, base64-encoded,
+                        // in x-oss-err.
+                        parts
+                            .headers
+                            .get("x-oss-err")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| {
+                                <base64ct::Base64 as base64ct::Encoding>::decode_vec(v.trim()).ok()
+                            })
+                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                            .unwrap_or_default()
                     } else {
                         body.with_config()
                             .limit(MAX_ERROR_BODY)
@@ -666,7 +676,14 @@ impl Client {
                             .read_to_string()
                             .unwrap_or_default()
                     };
-                    let err: OssError = crate::xml::oss_error(status, &text, request_id.as_deref());
+                    let mut err: OssError =
+                        crate::xml::oss_error(status, &text, request_id.as_deref());
+                    if err.ec.is_empty()
+                        && let Some(ec) =
+                            parts.headers.get("x-oss-ec").and_then(|v| v.to_str().ok())
+                    {
+                        ec.clone_into(&mut err.ec);
+                    }
                     if RetryPolicy::retryable_status(status) && may_retry {
                         if sent.len() == len && has_body {
                             first_crc.get_or_insert(sent.value());

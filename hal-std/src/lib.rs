@@ -17,6 +17,7 @@ pub mod crc64;
 pub mod encryption;
 pub mod error;
 pub mod keys;
+pub mod kms;
 pub mod local;
 pub mod object;
 pub mod retry;

@@ -1,5 +1,9 @@
 //! The local directory store: round trips, ranges, plain objects, keys and tampering.
-#![allow(clippy::unwrap_used, clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
 
 use std::path::Path;
 

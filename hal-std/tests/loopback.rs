@@ -1,6 +1,10 @@
 //! The encryption client against the loopback OSS server: round trips, ranges, multipart,
 //! resume, keys, plain objects and injected faults.
-#![allow(clippy::unwrap_used, clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc
+)]
 
 use std::path::Path;
 

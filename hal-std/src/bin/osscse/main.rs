@@ -1,2 +1,33 @@
-//! The `osscse` command-line tool.
-fn main() {}
+//! `osscse`: encrypt, upload, download and inspect Alibaba Cloud OSS objects with client-side
+//! encryption compatible with the official SDKs, or work offline with a local directory store
+//! (`file://DIR/KEY`).
+//!
+//! Exit codes: 0 success, 1 other error, 2 usage, 3 object not found, 4 credentials /
+//! configuration / access denied, 5 master key problem (wrong key, no key for the matdesc),
+//! 6 integrity (CRC-64 mismatch, truncation, source changed), 7 network or service unavailable.
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::alloc_instead_of_core
+)]
+
+mod cli;
+mod location;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match run::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // Errors are printed even with --quiet (which only silences progress and notes).
+            eprintln!("osscse: error: {e}");
+            ExitCode::from(run::exit_code(&e))
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Alibaba Cloud OSS client-side encryption, compatible with the official SDKs.
+///
+/// Locations are `oss://BUCKET/KEY` or `file://DIR/KEY` (a local directory store: the
+/// ciphertext in DIR/KEY, the envelope in DIR/KEY.osscse-meta.json). Credentials come from
+/// OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN.
+///
+/// Exit codes: 0 ok, 1 other, 2 usage, 3 not found, 4 credentials/configuration/access,
+/// 5 master key, 6 integrity (CRC-64, truncation), 7 network/service unavailable.
+#[derive(Debug, Parser)]
+#[command(name = "osscse", version, about, long_about)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags for every command.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// OSS endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com or http://127.0.0.1:9000.
+    #[arg(long, global = true, env = "OSS_ENDPOINT")]
+    pub(crate) endpoint: Option<String>,
+    /// Region id for V4 signing, e.g. cn-hangzhou (derived from oss-<region> endpoints).
+    #[arg(long, global = true, env = "OSS_REGION")]
+    pub(crate) region: Option<String>,
+    /// Path-style URLs (endpoint/bucket/key) instead of virtual-hosted (bucket.endpoint/key).
+    #[arg(long, global = true)]
+    pub(crate) path_style: bool,
+    /// Request signature version.
+    #[arg(long, global = true, value_enum, default_value_t = SignVersionArg::V4)]
+    pub(crate) sign_version: SignVersionArg,
+    /// No progress bars or notes (errors are still printed).
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+}
+
+/// `--sign-version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SignVersionArg {
+    /// OSS4-HMAC-SHA256.
+    V4,
+    /// HMAC-SHA1.
+    V1,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate an RSA master key pair: DIR/private.pem (PKCS#8, mode 0600) and DIR/public.pem (SPKI).
+    Keygen {
+        /// Directory to write the keys into (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        /// Modulus size in bits.
+        #[arg(long, default_value_t = 3072)]
+        bits: usize,
+        /// Overwrite existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Encrypt SRC (a file, or - for stdin) and store it at DST (oss://BUCKET/KEY or file://DIR/KEY).
+    Put {
+        /// Source file, or - for stdin.
+        src: String,
+        /// Destination: oss://BUCKET/KEY or file://DIR/KEY.
+        dst: String,
+        /// The RSA public (or private) key PEM that wraps the data key.
+        #[arg(long)]
+        public_key: PathBuf,
+        /// Material description naming the key, a JSON object of strings, e.g. '{"owner":"ops"}'.
+        #[arg(long)]
+        matdesc: Option<String>,
+        /// Multipart part size in bytes (multiple of 16, at least 102400); chosen by size if unset.
+        #[arg(long)]
+        part_size: Option<u64>,
+        /// Parallel part uploads.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+        /// Resumable upload: keep the upload id and the wrapped envelope in this file.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Record the plaintext MD5 in unencrypted-content-md5 (leaks a hash of the plaintext).
+        #[arg(long)]
+        unencrypted_md5: bool,
+    },
+    /// Fetch SRC (oss://BUCKET/KEY or file://DIR/KEY), decrypt it and write DST (a file, or - for stdout).
+    Get {
+        /// Source: oss://BUCKET/KEY or file://DIR/KEY.
+        src: String,
+        /// Destination file, or - for stdout.
+        dst: String,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Byte range A-B, A- or -N (as in bytes=A-B).
+        #[arg(long, allow_hyphen_values = true)]
+        range: Option<String>,
+        /// Parallel ranged GETs for whole-object downloads from OSS.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+    },
+    /// Decrypt an object to stdout.
+    Cat {
+        /// Source: oss://BUCKET/KEY or file://DIR/KEY.
+        src: String,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Byte range A-B, A- or -N.
+        #[arg(long, allow_hyphen_values = true)]
+        range: Option<String>,
+    },
+    /// Print an object's size, CRC-64, ETag and encryption envelope as JSON.
+    Head {
+        /// oss://BUCKET/KEY or file://DIR/KEY.
+        location: String,
+    },
+    /// List objects under a prefix (oss://BUCKET/PREFIX or file://DIR).
+    Ls {
+        /// oss://BUCKET[/PREFIX] or file://DIR.
+        location: String,
+    },
+    /// Delete an object.
+    Rm {
+        /// oss://BUCKET/KEY or file://DIR/KEY.
+        location: String,
+    },
+    /// Print a presigned URL for an OSS object.
+    Presign {
+        /// oss://BUCKET/KEY.
+        location: String,
+        /// Validity in seconds.
+        #[arg(long, default_value_t = 3600)]
+        expires: u64,
+        /// HTTP method the URL is for.
+        #[arg(long, default_value = "GET", value_parser = ["GET", "PUT", "HEAD", "DELETE"])]
+        method: String,
+    },
+}
+
+/// Private keys for decryption.
+#[derive(Debug, Args)]
+pub(crate) struct KeyArgs {
+    /// RSA private key PEM; repeat for several keys. The first is the default; a key is chosen
+    /// for an object by matdesc when written as PATH=JSON, e.g. key.pem='{"owner":"ops"}'.
+    #[arg(long = "private-key")]
+    pub(crate) private_keys: Vec<String>,
+}

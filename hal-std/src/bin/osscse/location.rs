@@ -1,0 +1,118 @@
+//! `oss://BUCKET/KEY` and `file://DIR/KEY` locations.
+
+use std::path::{Path, PathBuf};
+
+use osscse_std::Error;
+
+/// Where an object lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Location {
+    /// In OSS.
+    Oss {
+        /// Bucket.
+        bucket: String,
+        /// Object key (may be empty for `ls`).
+        key: String,
+    },
+    /// In a local directory store: `root` is the directory, `key` the object name in it.
+    File {
+        /// Store directory.
+        root: PathBuf,
+        /// Object key (may be empty for `ls`).
+        key: String,
+    },
+}
+
+impl Location {
+    /// Parses a location; `need_key` refuses locations without an object key.
+    pub(crate) fn parse(text: &str, need_key: bool) -> Result<Self, Error> {
+        if let Some(rest) = text.strip_prefix("oss://") {
+            let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() || (need_key && key.is_empty()) {
+                return Err(Error::Config(format!(
+                    "{text:?}: expected oss://BUCKET/KEY"
+                )));
+            }
+            return Ok(Self::Oss {
+                bucket: bucket.into(),
+                key: key.into(),
+            });
+        }
+        if let Some(rest) = text.strip_prefix("file://") {
+            if rest.is_empty() {
+                return Err(Error::Config(format!("{text:?}: expected file://DIR/KEY")));
+            }
+            if !need_key {
+                return Ok(Self::File {
+                    root: PathBuf::from(rest),
+                    key: String::new(),
+                });
+            }
+            let path = Path::new(rest);
+            let key = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if key.is_empty() || rest.ends_with('/') {
+                return Err(Error::Config(format!("{text:?}: expected file://DIR/KEY")));
+            }
+            let root = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            return Ok(Self::File {
+                root,
+                key: key.into(),
+            });
+        }
+        Err(Error::Config(format!(
+            "{text:?} is not a location: use oss://BUCKET/KEY or file://DIR/KEY (plain paths are for SRC of put and DST of get)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses() {
+        assert_eq!(
+            Location::parse("oss://b/a/b.txt", true).unwrap(),
+            Location::Oss {
+                bucket: "b".into(),
+                key: "a/b.txt".into()
+            }
+        );
+        assert_eq!(
+            Location::parse("oss://b", false).unwrap(),
+            Location::Oss {
+                bucket: "b".into(),
+                key: String::new()
+            }
+        );
+        assert!(Location::parse("oss://b", true).is_err());
+        assert!(Location::parse("oss:///k", true).is_err());
+        assert_eq!(
+            Location::parse("file:///tmp/store/obj", true).unwrap(),
+            Location::File {
+                root: "/tmp/store".into(),
+                key: "obj".into()
+            }
+        );
+        assert_eq!(
+            Location::parse("file://rel/obj", true).unwrap(),
+            Location::File {
+                root: "rel".into(),
+                key: "obj".into()
+            }
+        );
+        assert_eq!(
+            Location::parse("file://obj", true).unwrap(),
+            Location::File {
+                root: ".".into(),
+                key: "obj".into()
+            }
+        );
+        assert!(Location::parse("file://dir/", true).is_err());
+        assert!(Location::parse("/tmp/x", true).is_err());
+        assert!(Location::parse("s3://b/k", true).is_err());
+    }
+}

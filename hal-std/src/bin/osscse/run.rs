@@ -1,0 +1,433 @@
+//! The commands.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::Path;
+
+use base64ct::{Base64, Encoding};
+use indicatif::{ProgressBar, ProgressStyle};
+use md5::{Digest, Md5};
+use osscse_core::content::ByteRange;
+use osscse_core::envelope::Matdesc;
+use osscse_std::client::credentials_from_env;
+use osscse_std::encryption::{DownloadOptions, EncryptionClient, UploadOptions};
+use osscse_std::keys::{Keyring, generate_rsa, load_rsa_key};
+use osscse_std::local::{LocalStore, PutOptions};
+use osscse_std::object::{from_io, write_file_atomically};
+use osscse_std::{Client, ClientConfig, Endpoint, Error, SignVersion};
+
+use crate::cli::{Cli, Command, Global, KeyArgs, SignVersionArg};
+use crate::location::Location;
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// The exit code for an error (see the crate docs).
+pub(crate) fn exit_code(e: &Error) -> u8 {
+    use osscse_core::Error as Core;
+    match e {
+        Error::Oss(o) => match (o.status, o.code.as_str()) {
+            (404, _) => 3,
+            (403, _) | (_, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch") => 4,
+            (s, _) if s >= 500 => 7,
+            _ => 1,
+        },
+        Error::Config(_) => 4,
+        Error::Transport { .. } => 7,
+        Error::CrcMismatch { .. }
+        | Error::Truncated { .. }
+        | Error::SourceChanged
+        | Error::ShortSource { .. } => 6,
+        Error::NoKeyForMatdesc { .. } => 5,
+        Error::Core(Core::Wrap(_) | Core::Envelope(_)) => 5,
+        Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => 3,
+        _ => 1,
+    }
+}
+
+pub(crate) fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Keygen { out, bits, force } => keygen(g, &out, bits, force),
+        Command::Put {
+            src,
+            dst,
+            public_key,
+            matdesc,
+            part_size,
+            jobs,
+            checkpoint,
+            unencrypted_md5,
+        } => {
+            let mut key = load_rsa_key(&public_key)?;
+            if let Some(m) = matdesc {
+                let parsed =
+                    Matdesc::parse(&m).map_err(|e| Error::Config(format!("--matdesc: {e}")))?;
+                // Written in the canonical form (sorted keys, no spaces), as the Go SDK does.
+                let canonical =
+                    Matdesc::parse(&parsed.canonical()).map_err(osscse_core::Error::from)?;
+                key = key.with_matdesc(canonical);
+            }
+            let keys = Keyring::new(key);
+            put(
+                g,
+                &src,
+                &dst,
+                keys,
+                part_size,
+                jobs,
+                checkpoint,
+                unencrypted_md5,
+            )
+        }
+        Command::Get {
+            src,
+            dst,
+            keys,
+            range,
+            jobs,
+        } => get(g, &src, &dst, &keyring(&keys)?, range.as_deref(), jobs),
+        Command::Cat { src, keys, range } => {
+            get(g, &src, "-", &keyring(&keys)?, range.as_deref(), 1)
+        }
+        Command::Head { location } => {
+            let info = match Location::parse(&location, true)? {
+                Location::Oss { bucket, key } => {
+                    oss(g, Keyring::empty())?.head_object(&bucket, &key)?
+                }
+                Location::File { root, key } => LocalStore::new(root).head(&key)?,
+            };
+            let text = serde_json::to_string_pretty(&info.to_json())
+                .map_err(|e| Error::Protocol(e.to_string()))?;
+            println!("{text}");
+            Ok(())
+        }
+        Command::Ls { location } => {
+            let mut out = io::stdout().lock();
+            let rows: Vec<(String, u64)> = match Location::parse(&location, false)? {
+                Location::Oss { bucket, key } => oss(g, Keyring::empty())?
+                    .list_objects(&bucket, &key)?
+                    .into_iter()
+                    .map(|o| (format!("oss://{bucket}/{}", o.key), o.size))
+                    .collect(),
+                Location::File { root, .. } => {
+                    let store = LocalStore::new(&root);
+                    store
+                        .list("")?
+                        .into_iter()
+                        .map(|(k, size)| (format!("file://{}/{k}", root.display()), size))
+                        .collect()
+                }
+            };
+            for (name, size) in rows {
+                writeln!(out, "{size:>14}  {name}")
+                    .map_err(|e| Error::io("writing to stdout", e))?;
+            }
+            Ok(())
+        }
+        Command::Rm { location } => match Location::parse(&location, true)? {
+            Location::Oss { bucket, key } => oss(g, Keyring::empty())?.delete_object(&bucket, &key),
+            Location::File { root, key } => LocalStore::new(root).remove(&key),
+        },
+        Command::Presign {
+            location,
+            expires,
+            method,
+        } => match Location::parse(&location, true)? {
+            Location::Oss { bucket, key } => {
+                let method: &'static str = match method.as_str() {
+                    "PUT" => "PUT",
+                    "HEAD" => "HEAD",
+                    "DELETE" => "DELETE",
+                    _ => "GET",
+                };
+                println!("{}", client(g)?.presign(method, &bucket, &key, expires)?);
+                Ok(())
+            }
+            Location::File { .. } => Err(Error::Config(
+                "presign works only for oss:// locations".into(),
+            )),
+        },
+    }
+}
+
+fn client(g: &Global) -> Result<Client> {
+    let endpoint = g.endpoint.as_deref().ok_or_else(|| {
+        Error::Config("no endpoint: pass --endpoint or set OSS_ENDPOINT (e.g. https://oss-cn-hangzhou.aliyuncs.com)".into())
+    })?;
+    let mut cfg = ClientConfig::new(Endpoint::parse(endpoint)?);
+    cfg.region.clone_from(&g.region);
+    cfg.path_style = g.path_style;
+    cfg.sign_version = match g.sign_version {
+        SignVersionArg::V4 => SignVersion::V4,
+        SignVersionArg::V1 => SignVersion::V1,
+    };
+    Client::new(cfg, credentials_from_env()?)
+}
+
+fn oss(g: &Global, keys: Keyring) -> Result<EncryptionClient> {
+    Ok(EncryptionClient::new(client(g)?, keys))
+}
+
+fn keyring(args: &KeyArgs) -> Result<Keyring> {
+    if args.private_keys.is_empty() {
+        return Err(Error::Config("pass --private-key PEM to decrypt".into()));
+    }
+    let mut ring = Keyring::empty();
+    for spec in &args.private_keys {
+        let (path, matdesc) = match spec.find("={") {
+            Some(i) => (&spec[..i], Some(&spec[i + 1..])),
+            None => (spec.as_str(), None),
+        };
+        let mut key = load_rsa_key(Path::new(path))?;
+        if let Some(m) = matdesc {
+            key = key.with_matdesc(
+                Matdesc::parse(m)
+                    .map_err(|e| Error::Config(format!("--private-key {path}: matdesc: {e}")))?,
+            );
+        }
+        ring.add(key);
+    }
+    Ok(ring)
+}
+
+fn progress_bar(g: &Global, len: u64) -> Option<ProgressBar> {
+    if g.quiet || !io::stderr().is_terminal() {
+        return None;
+    }
+    let style = ProgressStyle::with_template(
+        "{bytes}/{total_bytes} [{wide_bar}] {bytes_per_sec} eta {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    Some(ProgressBar::new(len).with_style(style))
+}
+
+fn keygen(g: &Global, out: &Path, bits: usize, force: bool) -> Result<()> {
+    let private = out.join("private.pem");
+    let public = out.join("public.pem");
+    if !force && (private.exists() || public.exists()) {
+        return Err(Error::Config(format!(
+            "{} already holds keys; pass --force to overwrite them (objects encrypted with the old key become unreadable)",
+            out.display()
+        )));
+    }
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
+    let pair = generate_rsa(bits)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&private)
+        .map_err(|e| Error::io(format!("writing {}", private.display()), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(format!("restricting {}", private.display()), e))?;
+    }
+    f.write_all(pair.private_pem.as_bytes())
+        .map_err(|e| Error::io(format!("writing {}", private.display()), e))?;
+    std::fs::write(&public, pair.public_pem.as_bytes())
+        .map_err(|e| Error::io(format!("writing {}", public.display()), e))?;
+    if !g.quiet {
+        eprintln!(
+            "wrote {} (keep it secret) and {}",
+            private.display(),
+            public.display()
+        );
+    }
+    Ok(())
+}
+
+fn md5_of(reader: impl Read) -> Result<String> {
+    let mut h = Md5::new();
+    let mut r = reader;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = r
+            .read(&mut buf)
+            .map_err(|e| Error::io("reading the source", e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(Base64::encode_string(&h.finalize()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn put(
+    g: &Global,
+    src: &str,
+    dst: &str,
+    keys: Keyring,
+    part_size: Option<u64>,
+    jobs: usize,
+    checkpoint: Option<std::path::PathBuf>,
+    unencrypted_md5: bool,
+) -> Result<()> {
+    let dst = Location::parse(dst, true)?;
+    let stdin_data = if src == "-" {
+        let mut v = Vec::new();
+        io::stdin()
+            .lock()
+            .read_to_end(&mut v)
+            .map_err(|e| Error::io("reading stdin", e))?;
+        Some(v)
+    } else {
+        None
+    };
+    let mut put_opts = PutOptions::default();
+    if unencrypted_md5 {
+        put_opts.unencrypted_md5 = Some(match &stdin_data {
+            Some(v) => md5_of(&v[..])?,
+            None => md5_of(File::open(src).map_err(|e| Error::io(format!("opening {src}"), e))?)?,
+        });
+    }
+    let len = match &stdin_data {
+        Some(v) => v.len() as u64,
+        None => std::fs::metadata(src)
+            .map_err(|e| Error::io(format!("opening {src}"), e))?
+            .len(),
+    };
+    let bar = progress_bar(g, len);
+    let tick = |n: u64| {
+        if let Some(b) = &bar {
+            b.inc(n);
+        }
+    };
+    match dst {
+        Location::File { root, key } => {
+            let store = LocalStore::new(root);
+            let info = match &stdin_data {
+                Some(v) => store.put(&key, &v[..], len, &keys, &put_opts)?,
+                None => {
+                    let f = File::open(src).map_err(|e| Error::io(format!("opening {src}"), e))?;
+                    store.put(
+                        &key,
+                        ProgressReader {
+                            inner: f,
+                            tick: &tick,
+                        },
+                        len,
+                        &keys,
+                        &put_opts,
+                    )?
+                }
+            };
+            debug_assert_eq!(info.size, len);
+        }
+        Location::Oss { bucket, key } => {
+            let c = oss(g, keys)?;
+            match &stdin_data {
+                Some(v) => {
+                    c.put_source(&bucket, &key, v, &put_opts)?;
+                    tick(len);
+                }
+                None => {
+                    let opts = UploadOptions {
+                        part_size,
+                        jobs: Some(jobs),
+                        checkpoint,
+                        put: put_opts,
+                    };
+                    c.upload_file(&bucket, &key, Path::new(src), &opts, Some(&tick))?;
+                }
+            }
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(())
+}
+
+fn get(
+    g: &Global,
+    src: &str,
+    dst: &str,
+    keys: &Keyring,
+    range: Option<&str>,
+    jobs: usize,
+) -> Result<()> {
+    let range = match range {
+        Some(r) => {
+            Some(ByteRange::parse(r).map_err(|e| Error::Config(format!("--range {r}: {e}")))?)
+        }
+        None => None,
+    };
+    let src = Location::parse(src, true)?;
+    let (reader, len): (Box<dyn Read + Send>, u64) = match src {
+        Location::File { root, key } => {
+            let obj = LocalStore::new(root).get(&key, range, keys)?;
+            (obj.reader, obj.len)
+        }
+        Location::Oss { bucket, key } => {
+            let c = oss(g, keys.clone())?;
+            if range.is_none() && dst != "-" {
+                let size = c.head_object(&bucket, &key)?.size;
+                let bar = progress_bar(g, size);
+                let tick = |n: u64| {
+                    if let Some(b) = &bar {
+                        b.inc(n);
+                    }
+                };
+                let opts = DownloadOptions {
+                    jobs: Some(jobs),
+                    ..DownloadOptions::default()
+                };
+                c.download_file(&bucket, &key, Path::new(dst), &opts, Some(&tick))?;
+                if let Some(b) = bar {
+                    b.finish_and_clear();
+                }
+                return Ok(());
+            }
+            let obj = c.get_object(&bucket, &key, range)?;
+            (obj.reader, obj.len)
+        }
+    };
+    let bar = if dst == "-" {
+        None
+    } else {
+        progress_bar(g, len)
+    };
+    let tick = |n: u64| {
+        if let Some(b) = &bar {
+            b.inc(n);
+        }
+    };
+    let reader = ProgressReader {
+        inner: reader,
+        tick: &tick,
+    };
+    if dst == "-" {
+        let mut out = io::stdout().lock();
+        let mut reader = reader;
+        io::copy(&mut reader, &mut out).map_err(|e| from_io("writing to stdout", e))?;
+        out.flush().map_err(|e| Error::io("writing to stdout", e))?;
+    } else {
+        write_file_atomically(reader, Path::new(dst))?;
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(())
+}
+
+/// Counts bytes read for the progress bar.
+struct ProgressReader<'a, R> {
+    inner: R,
+    tick: &'a dyn Fn(u64),
+}
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.tick)(n as u64);
+        Ok(n)
+    }
+}
