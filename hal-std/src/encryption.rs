@@ -851,47 +851,37 @@ impl EncryptionClient {
             .map_err(|_| Error::Protocol("object too large".into()))?)
             .collect();
         let tmp_path = tmp.path().to_path_buf();
+        let etag = info.etag.clone();
+        let attempts = self.client.config().retry.max_attempts.max(1);
         let crcs = run_parallel(opts.jobs.unwrap_or(4), &indexes, |i| {
             let offset = u64::from(i) * chunk;
             let len = chunk.min(size - offset);
-            let resp = self.client.send(
-                Request::new("GET", Some(bucket), Some(key))
-                    .header("range", &format!("bytes={}-{}", offset, offset + len - 1))
-                    .header(RANGE_BEHAVIOR.0, RANGE_BEHAVIOR.1),
-            )?;
-            if resp.status != 206 && !(offset == 0 && len == size) {
-                return Err(Error::Protocol(format!(
-                    "ranged GET answered {}",
-                    resp.status
-                )));
-            }
-            let mut counted = CrcReader::new(VerifyingReader::new(
-                resp.into_reader(),
+            let chunk_ref = Chunk {
+                bucket,
+                key,
+                etag: etag.as_deref(),
+                offset,
                 len,
-                None,
-                "ranged download",
-            ));
-            let mut out = OpenOptions::new()
-                .write(true)
-                .open(&tmp_path)
-                .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
-            out.seek(SeekFrom::Start(offset))
-                .map_err(|e| Error::io("seeking", e))?;
-            let mut out = io::BufWriter::with_capacity(1 << 20, out);
-            match &material {
-                Some(m) => io::copy(
-                    &mut CtrReader::new(&mut counted, m.keystream_at(offset)),
-                    &mut out,
-                ),
-                None => io::copy(&mut counted, &mut out),
-            }
-            .map_err(|e| from_io("downloading", e))?;
-            out.flush()
-                .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
+                size,
+            };
+            // A chunk cut short is fetched again whole (same offset, same bytes under If-Match),
+            // so nothing is spliced from two versions of the object.
+            let mut attempt = 1;
+            let crc = loop {
+                match self.fetch_chunk(&chunk_ref, material.as_ref(), &tmp_path) {
+                    Ok(crc) => break crc,
+                    Err(Error::Truncated { .. } | Error::Transport { .. } | Error::Io { .. })
+                        if attempt < attempts =>
+                    {
+                        attempt += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
             if let Some(cb) = progress {
                 cb(len);
             }
-            Ok(counted.crc())
+            Ok(crc)
         })?;
         if size == 0 {
             // Nothing to fetch: still confirm the object is readable as a whole.
@@ -922,6 +912,54 @@ impl EncryptionClient {
         tmp.persist(dest)
             .map_err(|e| Error::io(format!("renaming into {}", dest.display()), e.error))?;
         Ok(size)
+    }
+
+    fn fetch_chunk(
+        &self,
+        c: &Chunk<'_>,
+        material: Option<&ContentMaterial>,
+        tmp_path: &Path,
+    ) -> Result<Crc64> {
+        let mut req = Request::new("GET", Some(c.bucket), Some(c.key))
+            .header(
+                "range",
+                &format!("bytes={}-{}", c.offset, c.offset + c.len - 1),
+            )
+            .header(RANGE_BEHAVIOR.0, RANGE_BEHAVIOR.1);
+        if let Some(etag) = c.etag {
+            req = req.header("if-match", etag);
+        }
+        let resp = self.client.send(req)?;
+        if resp.status != 206 && !(c.offset == 0 && c.len == c.size) {
+            return Err(Error::Protocol(format!(
+                "ranged GET answered {}",
+                resp.status
+            )));
+        }
+        let mut counted = CrcReader::new(VerifyingReader::new(
+            resp.into_reader(),
+            c.len,
+            None,
+            "ranged download",
+        ));
+        let mut out = OpenOptions::new()
+            .write(true)
+            .open(tmp_path)
+            .map_err(|e| Error::io(format!("writing {}", tmp_path.display()), e))?;
+        out.seek(SeekFrom::Start(c.offset))
+            .map_err(|e| Error::io("seeking", e))?;
+        let mut out = io::BufWriter::with_capacity(1 << 20, out);
+        match material {
+            Some(m) => io::copy(
+                &mut CtrReader::new(&mut counted, m.keystream_at(c.offset)),
+                &mut out,
+            ),
+            None => io::copy(&mut counted, &mut out),
+        }
+        .map_err(|e| from_io("downloading", e))?;
+        out.flush()
+            .map_err(|e| Error::io(format!("writing {}", tmp_path.display()), e))?;
+        Ok(counted.crc())
     }
 
     /// Deletes an object (plain pass-through).
@@ -957,6 +995,16 @@ impl EncryptionClient {
             }
         }
     }
+}
+
+/// One ranged GET of [`EncryptionClient::download_file`].
+struct Chunk<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    etag: Option<&'a str>,
+    offset: u64,
+    len: u64,
+    size: u64,
 }
 
 /// The part size chosen for a file of `size` bytes: 8 MiB, larger as needed for 10,000 parts.
