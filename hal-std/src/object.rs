@@ -127,12 +127,6 @@ pub fn from_io(context: &str, e: io::Error) -> Error {
         }
         return Error::Protocol("lost error".into());
     }
-    if e.kind() == io::ErrorKind::UnexpectedEof {
-        return Error::Truncated {
-            expected: 0,
-            actual: 0,
-        };
-    }
     Error::io(context, e)
 }
 
