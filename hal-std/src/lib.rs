@@ -3,7 +3,16 @@
 //! * [`client::Client`]: the OSS HTTP client (ureq 3 + rustls): V4/V1 signing from
 //!   osscse-core, path-style and virtual-hosted URLs, connection reuse, retries with
 //!   full-jitter backoff that resend byte-identical bodies, typed OSS errors, CRC-64 checks.
-//! * [`rng::SysRng`]: the operating system's entropy for keys and IVs.
+//! * [`encryption::EncryptionClient`]: the SDK-v2-shaped encryption client: `put_object`,
+//!   `get_object` (whole or any range, suffix ranges resolved), `head_object`, multipart with a
+//!   CSE context, parallel resumable `upload_file` and verified parallel `download_file`.
+//! * [`keys`]: OS entropy ([`keys::SysRng`]), RSA key loading and generation, and the
+//!   [`keys::Keyring`] that picks a master key by semantic matdesc.
+//! * [`local::LocalStore`]: the offline `file://DIR/KEY` store with the envelope in a sidecar.
+//!
+//! Whole-object transfers are checked against `x-oss-hash-crc64ecma` (CRC-64/XZ of the
+//! ciphertext) and their length; downloads to files go to a temporary name that is renamed
+//! only after verification. `unencrypted-content-md5` is written only when asked for.
 #![forbid(unsafe_code)]
 // This is the std side of the workspace: `std::` paths are the natural ones here.
 #![allow(
