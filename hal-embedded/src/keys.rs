@@ -1,15 +1,16 @@
 //! Data key and IV generation from the DRBG, with an optional counter-based IV prefix.
 //!
-//! The IV layout follows what every official SDK can read (SECURITY.md §1.2): bytes 8..12 are
-//! always zero, bytes 12..16 are random. Bytes 0..8 are random, or, with an [`IvPrefix`], a
+//! The material is osscse-core's [`ContentMaterial`] (IV bytes 8..12 zero, the layout every
+//! official SDK can read, SECURITY.md §1.2). With an [`IvPrefix`], IV bytes 0..8 come from a
 //! caller-persisted counter (SECURITY.md §3.7 item 5): then counter blocks of distinct objects
 //! never collide even if a weak source repeated the data key, because each object uses fewer
 //! than 2^64 blocks of the low half. The IV is RSA-wrapped, so the prefix is invisible to OSS.
 
 use core::fmt;
 
-use rand_core::TryCryptoRng;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use osscse_core::content::{ContentMaterial, IV_LEN, KEY_LEN};
+use rand_core::{TryCryptoRng, TryRng};
+use zeroize::Zeroize;
 
 /// IV bytes 0..8 taken from a counter the caller persists (never reuse a value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +42,8 @@ impl IvPrefix {
 pub enum KeyGenError<E> {
     /// The random generator failed (for the DRBG: e.g. a latched health-test failure).
     Rng(E),
-    /// The generator returned an all-zero or all-0xFF key, or a key equal to the IV material: it
-    /// is broken; nothing was produced.
+    /// The generator returned a constant or repeating block (osscse-core's stuck-output
+    /// check): it is broken; nothing was produced.
     StuckOutput,
 }
 
@@ -60,71 +61,79 @@ impl<E: fmt::Display> fmt::Display for KeyGenError<E> {
 
 impl<E: core::error::Error> core::error::Error for KeyGenError<E> {}
 
-/// A fresh 256-bit data key and 128-bit IV for one object. Zeroized on drop; `Debug` shows
-/// neither.
-pub struct ContentMaterial {
-    key: [u8; 32],
-    iv: [u8; 16],
+/// Keeps the generator's own error, which osscse-core reduces to `Error::Rng` (or, inside the
+/// RSA padding, to a wrap error).
+pub(crate) struct Capture<'r, R: TryCryptoRng + ?Sized> {
+    pub(crate) rng: &'r mut R,
+    pub(crate) error: Option<R::Error>,
 }
 
-impl fmt::Debug for ContentMaterial {
+#[derive(Debug)]
+pub(crate) struct Captured;
+
+impl fmt::Display for Captured {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ContentMaterial { .. }")
+        f.write_str("random generator failed")
     }
 }
 
-impl Drop for ContentMaterial {
-    fn drop(&mut self) {
-        self.key.zeroize();
-        self.iv.zeroize();
+impl core::error::Error for Captured {}
+
+impl<R: TryCryptoRng + ?Sized> Capture<'_, R> {
+    fn keep<T>(&mut self, r: Result<T, R::Error>) -> Result<T, Captured> {
+        r.map_err(|e| {
+            self.error = Some(e);
+            Captured
+        })
     }
 }
 
-impl ZeroizeOnDrop for ContentMaterial {}
+impl<R: TryCryptoRng + ?Sized> TryRng for Capture<'_, R> {
+    type Error = Captured;
+    fn try_next_u32(&mut self) -> Result<u32, Captured> {
+        let r = self.rng.try_next_u32();
+        self.keep(r)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Captured> {
+        let r = self.rng.try_next_u64();
+        self.keep(r)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Captured> {
+        let r = self.rng.try_fill_bytes(dst);
+        self.keep(r)
+    }
+}
 
-impl ContentMaterial {
-    /// Draws the key (32 bytes) and then the IV's random bytes from `rng`.
-    ///
-    /// # Errors
-    /// [`KeyGenError::Rng`] when `rng` fails, [`KeyGenError::StuckOutput`] when its output is
-    /// constant.
-    pub fn generate<R: TryCryptoRng + ?Sized>(
-        rng: &mut R,
-        prefix: Option<IvPrefix>,
-    ) -> Result<Self, KeyGenError<R::Error>> {
-        let mut m = Self {
-            key: [0; 32],
-            iv: [0; 16],
-        };
-        rng.try_fill_bytes(&mut m.key).map_err(KeyGenError::Rng)?;
-        let mut random = [0u8; 12];
-        rng.try_fill_bytes(&mut random).map_err(KeyGenError::Rng)?;
-        match prefix {
-            Some(p) => m.iv[..8].copy_from_slice(&p.0),
-            None => m.iv[..8].copy_from_slice(&random[..8]),
+impl<R: TryCryptoRng + ?Sized> TryCryptoRng for Capture<'_, R> {}
+
+/// Draws a fresh data key and IV from `rng` with osscse-core's [`ContentMaterial::generate`]
+/// (stuck-output checks included), then sets IV bytes 0..8 from `prefix` when given.
+///
+/// # Errors
+/// [`KeyGenError::Rng`] with the generator's own error (for [`crate::EntropyDrbg`]: which
+/// health test failed), [`KeyGenError::StuckOutput`] for constant output.
+pub fn generate_material<R: TryCryptoRng + ?Sized>(
+    rng: &mut R,
+    prefix: Option<IvPrefix>,
+) -> Result<ContentMaterial, KeyGenError<R::Error>> {
+    let mut capture = Capture { rng, error: None };
+    let material = match ContentMaterial::generate(&mut capture) {
+        Ok(m) => m,
+        Err(_) => {
+            return Err(capture
+                .error
+                .take()
+                .map_or(KeyGenError::StuckOutput, KeyGenError::Rng));
         }
-        m.iv[12..].copy_from_slice(&random[8..]);
-        let constant = |b: &[u8]| b.iter().all(|&x| x == b[0]) && (b[0] == 0 || b[0] == 0xff);
-        let stuck = constant(&m.key) || constant(&random) || m.key[..12] == random;
-        random.zeroize();
-        if stuck {
-            return Err(KeyGenError::StuckOutput);
-        }
-        Ok(m)
-    }
-
-    /// Assembles material from a known key and IV (for tests and replays of a stored envelope).
-    pub fn from_parts(key: [u8; 32], iv: [u8; 16]) -> Self {
-        Self { key, iv }
-    }
-
-    /// The 256-bit data key.
-    pub fn key(&self) -> &[u8; 32] {
-        &self.key
-    }
-
-    /// The IV (initial counter block).
-    pub fn iv(&self) -> &[u8; 16] {
-        &self.iv
-    }
+    };
+    let Some(prefix) = prefix else {
+        return Ok(material);
+    };
+    let mut key: [u8; KEY_LEN] = *material.key();
+    let mut iv: [u8; IV_LEN] = *material.iv();
+    iv[..8].copy_from_slice(&prefix.0);
+    let prefixed = ContentMaterial::from_parts(key, iv);
+    key.zeroize();
+    iv.zeroize();
+    Ok(prefixed)
 }

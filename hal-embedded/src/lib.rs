@@ -5,13 +5,27 @@
 //! * [`drbg`]: AES-256 CTR_DRBG (SP 800-90A, no derivation function) on the osscse-core engine,
 //!   seeded and reseeded from the tested source. Data keys and IVs come only from it.
 //! * [`keys`]: data key and IV generation, with an optional counter-based IV prefix.
+//! * [`upload`]: the async uploader over reqwless (`embedded-nal-async` transport): the CSE
+//!   envelope, a V4 signature, and the body encrypted chunk by chunk while it streams.
+//!
+//! `alloc` is needed for the RSA wrap and the signer's strings; everything else works in fixed
+//! buffers. Features: `log` or `defmt` for logging, `tls` for HTTPS (embedded-tls; it **cannot
+//! verify server certificates on no_std**).
 #![no_std]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod fmt;
 
 pub mod drbg;
 pub mod entropy;
 pub mod keys;
+pub mod upload;
 
 pub use drbg::{CtrDrbg, DrbgError, EntropyDrbg};
 pub use entropy::{EntropyError, HealthTestedSource, NoiseConfig, SampleWidth};
-pub use keys::{ContentMaterial, IvPrefix, KeyGenError};
+pub use keys::{IvPrefix, KeyGenError, generate_material};
+pub use upload::{
+    Addressing, BodySource, PutOutcome, SealError, SealedObject, Target, UploadError, Uploader,
+};

@@ -7,6 +7,7 @@
 //! Needs `qemu-system-arm` (PATH, `$OSSCSE_QEMU_SYSTEM_ARM`, or `<repo>/.tools/qemu-root`, which
 //! `scripts/test-embedded.sh` installs) and the `thumbv7em-none-eabihf` target. Skips without
 //! them, fails under `CI=true`.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use core::time::Duration;
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use std::time::Instant;
 
 use osscse_core::Keystream;
 use osscse_core::sign::{Credentials, Request, v4};
-use osscse_embedded::{ContentMaterial, CtrDrbg, IvPrefix};
+use osscse_embedded::{CtrDrbg, IvPrefix, generate_material};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::{Pkcs1v15Encrypt, PrivateKey, PublicKey};
 
@@ -138,7 +139,7 @@ fn firmware_output_matches_host_computation() {
     // Host recomputation with the same fixed inputs.
     let mut drbg = CtrDrbg::instantiate(&fixture::DRBG_SEED, fixture::PERSONALIZATION).unwrap();
     let prefix = IvPrefix::new(fixture::IV_DEVICE_TAG, fixture::IV_OBJECT_COUNTER);
-    let material = ContentMaterial::generate(&mut drbg, Some(prefix)).unwrap();
+    let material = generate_material(&mut drbg, Some(prefix)).unwrap();
     let mut ciphertext = fixture::PAYLOAD.to_vec();
     Keystream::new(material.key(), material.iv()).apply(&mut ciphertext);
     assert_eq!(field("ciphertext"), hex::encode(&ciphertext), "ciphertext");

@@ -1,5 +1,6 @@
 //! SP 800-90B health tests: computed cutoffs, rejection of stuck and biased sources, acceptance
 //! of a good one, fail-closed latching, and key/IV generation through the DRBG.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use core::cell::Cell;
 use core::convert::Infallible;
@@ -8,8 +9,8 @@ use alloc::rc::Rc;
 
 use osscse_embedded::entropy::{Cutoffs, STARTUP_SAMPLES};
 use osscse_embedded::{
-    ContentMaterial, DrbgError, EntropyDrbg, EntropyError, HealthTestedSource, IvPrefix,
-    KeyGenError, NoiseConfig, SampleWidth,
+    DrbgError, EntropyDrbg, EntropyError, HealthTestedSource, IvPrefix, KeyGenError, NoiseConfig,
+    SampleWidth, generate_material,
 };
 use rand_core::{TryCryptoRng, TryRng};
 
@@ -245,10 +246,10 @@ fn failure_latches_until_reinitialised_and_stops_key_generation() {
     let mut drbg = EntropyDrbg::new(source, b"dev")
         .expect("good")
         .with_reseed_interval(1);
-    ContentMaterial::generate(&mut drbg, None).expect("key while healthy");
+    generate_material(&mut drbg, None).expect("key while healthy");
 
     mode.set(Mode::Stuck);
-    let err = ContentMaterial::generate(&mut drbg, None).expect_err("stuck source");
+    let err = generate_material(&mut drbg, None).expect_err("stuck source");
     let expected = EntropyError::RepetitionCount {
         cutoff: 4,
         startup: false,
@@ -260,18 +261,18 @@ fn failure_latches_until_reinitialised_and_stops_key_generation() {
     mode.set(Mode::Good);
     for _ in 0..3 {
         assert_eq!(
-            ContentMaterial::generate(&mut drbg, None).map(|_| ()),
+            generate_material(&mut drbg, None).map(|_| ()),
             Err(KeyGenError::Rng(DrbgError::Entropy(expected)))
         );
     }
     assert_eq!(drbg.source().failure(), Some(expected));
     drbg.reinitialize().expect("start-up test passes again");
-    ContentMaterial::generate(&mut drbg, None).expect("key after re-initialisation");
+    generate_material(&mut drbg, None).expect("key after re-initialisation");
 
     // Between reseeds no raw samples are drawn, but a failure during the next reseed still stops output.
     mode.set(Mode::Broken);
     assert_eq!(
-        ContentMaterial::generate(&mut drbg, None).map(|_| ()),
+        generate_material(&mut drbg, None).map(|_| ()),
         Err(KeyGenError::Rng(DrbgError::Entropy(EntropyError::Source)))
     );
 }
@@ -282,17 +283,17 @@ fn iv_layout_and_counter_prefix() {
     let source = HealthTestedSource::new(src, bytes_config(8.0));
     let mut drbg = EntropyDrbg::new(source, &[]).expect("good");
 
-    let a = ContentMaterial::generate(&mut drbg, None).expect("key");
-    let b = ContentMaterial::generate(&mut drbg, None).expect("key");
+    let a = generate_material(&mut drbg, None).expect("key");
+    let b = generate_material(&mut drbg, None).expect("key");
     assert_eq!(a.iv()[8..12], [0; 4]);
     assert_ne!(a.key(), b.key());
     assert_ne!(a.iv(), b.iv());
 
-    let p = ContentMaterial::generate(&mut drbg, Some(IvPrefix::new(0xdead_beef, 7))).expect("key");
+    let p = generate_material(&mut drbg, Some(IvPrefix::new(0xdead_beef, 7))).expect("key");
     assert_eq!(p.iv()[..8], [0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 7]);
     assert_eq!(p.iv()[8..12], [0; 4]);
     assert_ne!(p.iv()[12..], [0; 4]);
-    let q = ContentMaterial::generate(
+    let q = generate_material(
         &mut drbg,
         Some(IvPrefix::from_counter(0x0102_0304_0506_0708)),
     )
@@ -319,7 +320,7 @@ fn constant_generator_output_is_refused() {
     }
     impl TryCryptoRng for Zeros {}
     assert_eq!(
-        ContentMaterial::generate(&mut Zeros, None).map(|_| ()),
+        generate_material(&mut Zeros, None).map(|_| ()),
         Err(KeyGenError::StuckOutput)
     );
 }

@@ -23,7 +23,7 @@ use cortex_m_semihosting::{debug, hprint, hprintln};
 use embedded_alloc::LlffHeap;
 use osscse_core::Keystream;
 use osscse_core::sign::{Credentials, Request, v4};
-use osscse_embedded::{ContentMaterial, CtrDrbg, IvPrefix};
+use osscse_embedded::{CtrDrbg, IvPrefix, generate_material};
 use panic_semihosting as _;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::{Pkcs1v15Encrypt, PublicKey};
@@ -103,7 +103,7 @@ fn main() -> ! {
         fail("drbg instantiate");
     };
     let prefix = IvPrefix::new(fixture::IV_DEVICE_TAG, fixture::IV_OBJECT_COUNTER);
-    let Ok(material) = ContentMaterial::generate(&mut drbg, Some(prefix)) else {
+    let Ok(material) = generate_material(&mut drbg, Some(prefix)) else {
         fail("key generation");
     };
 

@@ -1,0 +1,367 @@
+//! The reqwless uploader over `std-embedded-nal-async` against the loopback OSS server
+//! (`osscse-tests`): telemetry objects of 1 B, 4 KiB and 1 MiB are stored encrypted, then read
+//! back and decrypted by osscse-std (its HTTP client and keyring) and by the official Python SDK
+//! (`alibabacloud-oss-v2` EncryptionClient). Also: retries with the same envelope and
+//! ciphertext after 5xx and connection resets, and clear errors.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_lite::future::block_on;
+use osscse_core::envelope::{self, ObjectEncryption};
+use osscse_core::sign::Credentials;
+use osscse_core::wrap::RsaMasterKey;
+use osscse_embedded::upload::OutOfRange;
+use osscse_embedded::{
+    Addressing, BodySource, DrbgError, EntropyDrbg, EntropyError, HealthTestedSource, IvPrefix,
+    KeyGenError, NoiseConfig, SampleWidth, SealError, SealedObject, Target, UploadError, Uploader,
+};
+use osscse_tests::client::{Call, Client};
+use osscse_tests::{Config, FaultConfig, Server};
+use std_embedded_nal_async::Stack;
+
+const AK: &str = "LTAI5tEmbeddedUploader";
+const SK: &str = "embedded-uploader-test-secret";
+const BUCKET: &str = "telemetry";
+const REGION: &str = "cn-hangzhou";
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn public_key() -> RsaMasterKey {
+    let pem = std::fs::read_to_string(data_dir().join("test_rsa_2048_pub.pem")).unwrap();
+    RsaMasterKey::from_public_pem(&pem).unwrap()
+}
+
+fn private_key() -> RsaMasterKey {
+    let pem = std::fs::read_to_string(data_dir().join("test_rsa_2048.pem")).unwrap();
+    RsaMasterKey::from_private_pem(&pem).unwrap()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The device-side DRBG: OS entropy treated as a hardware source claiming 7 bits per byte.
+fn device_drbg() -> EntropyDrbg<getrandom::SysRng> {
+    let config = NoiseConfig::new(SampleWidth::Byte, 7.0).unwrap();
+    EntropyDrbg::new(
+        HealthTestedSource::new(getrandom::SysRng, config),
+        b"host-test-device",
+    )
+    .unwrap()
+}
+
+fn payload(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[0] ^ seed)
+        .collect()
+}
+
+fn start_server() -> Server {
+    let server = Server::start(Config::new(AK, SK)).unwrap();
+    let client = Client::new(server.addr(), Credentials::new(AK, SK));
+    let r = client
+        .send(&Call {
+            method: "PUT",
+            bucket: Some(BUCKET),
+            ..Call::default()
+        })
+        .unwrap();
+    assert_eq!(r.status, 200, "create bucket: {}", r.text());
+    server
+}
+
+fn target(endpoint: &str) -> Target<'_> {
+    Target {
+        endpoint,
+        bucket: BUCKET,
+        region: REGION,
+        addressing: Addressing::PathStyle,
+    }
+}
+
+/// Reads an object back with osscse-std (ureq client + RSA keyring) and decrypts it.
+fn read_with_osscse_std(server: &Server, key: &str) -> Vec<u8> {
+    let endpoint = osscse_std::Endpoint::parse(&server.endpoint()).unwrap();
+    let mut config = osscse_std::ClientConfig::new(endpoint);
+    config.region = Some(REGION.into());
+    let client = osscse_std::Client::new(config, Credentials::new(AK, SK)).unwrap();
+    let response = client
+        .send(osscse_std::Request::new("GET", Some(BUCKET), Some(key)))
+        .unwrap();
+    let headers: Vec<(String, String)> = response
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let ObjectEncryption::Envelope(env) = envelope::parse(headers.iter().cloned()).unwrap() else {
+        panic!("{key} has no CSE envelope");
+    };
+    let keyring = osscse_std::keys::Keyring::new(private_key());
+    let material = keyring.open(&env).unwrap();
+    let mut plain = Vec::new();
+    osscse_std::object::plaintext_reader(response.into_reader(), Some(&material), 0, 0)
+        .read_to_end(&mut plain)
+        .unwrap();
+    plain
+}
+
+fn python() -> Option<PathBuf> {
+    osscse_tests::python::interpreter()
+}
+
+#[test]
+fn telemetry_objects_decrypt_with_osscse_std_and_python_sdk() {
+    let server = start_server();
+    let endpoint = server.endpoint();
+    let stack = Stack::default();
+    let credentials = Credentials::new(AK, SK);
+    let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &credentials);
+    let master = public_key();
+    let mut drbg = device_drbg();
+    let tmp = std::env::temp_dir().join(format!("osscse-embedded-upload-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+
+    let mut objects = Vec::new();
+    for (i, len) in [1usize, 4096, 1 << 20].into_iter().enumerate() {
+        let data = payload(len, i as u8);
+        let key = format!("devices/0001/telemetry-{len}.bin");
+        let sealed = SealedObject::new(
+            &master,
+            &mut drbg,
+            Some(IvPrefix::new(0x0000_0001, i as u32)),
+            len as u64,
+        )
+        .unwrap();
+        let mut source: &[u8] = &data;
+        let mut rx = [0u8; 2048];
+        let outcome = block_on(uploader.put(
+            &key,
+            &sealed,
+            &mut source,
+            Some("application/octet-stream"),
+            now(),
+            &mut rx,
+        ))
+        .unwrap_or_else(|e| panic!("upload {len}: {e}"));
+        assert_eq!(outcome.status, 200);
+        assert!(!outcome.etag.is_empty());
+
+        let stored = server.object(BUCKET, &key).unwrap();
+        assert_eq!(stored.data.len(), len, "ciphertext length");
+        if len > 16 {
+            assert_ne!(stored.data, data, "stored bytes must be ciphertext");
+        }
+        assert_eq!(
+            stored.meta("x-oss-meta-client-side-encryption-unencrypted-content-length"),
+            Some(len.to_string().as_str())
+        );
+        assert_eq!(
+            read_with_osscse_std(&server, &key),
+            data,
+            "osscse-std decrypt {len}"
+        );
+        let path = tmp.join(format!("{len}.bin"));
+        std::fs::write(&path, &data).unwrap();
+        objects.push(format!("{key}={}", path.display()));
+    }
+
+    if let Some(py) = python() {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk_v2_decrypt.py");
+        let out = std::process::Command::new(py)
+            .arg(script)
+            .arg(data_dir().join("test_rsa_2048.pem"))
+            .arg(data_dir().join("test_rsa_2048_pub.pem"))
+            .args(&objects)
+            .env("OSS_ENDPOINT", &endpoint)
+            .env("OSS_AK", AK)
+            .env("OSS_SK", SK)
+            .env("OSS_BUCKET", BUCKET)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "Python SDK decrypt failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(stdout.lines().filter(|l| l.starts_with("OK ")).count(), 3);
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn retries_resend_the_same_envelope_and_ciphertext() {
+    let server = start_server();
+    let endpoint = server.endpoint();
+    let stack = Stack::default();
+    let credentials = Credentials::new(AK, SK);
+    let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &credentials);
+    let mut drbg = device_drbg();
+    let data = payload(64 * 1024, 9);
+    let sealed = SealedObject::new(&public_key(), &mut drbg, None, data.len() as u64).unwrap();
+    let mut rx = [0u8; 2048];
+
+    // 503 first: a retryable OSS error, then success with the same sealed object.
+    server.faults().set(FaultConfig {
+        fail_first: 1,
+        fail_status: 503,
+        ..FaultConfig::default()
+    });
+    let err = block_on(uploader.put("a", &sealed, &mut &data[..], None, now(), &mut rx))
+        .expect_err("first attempt fails");
+    assert!(
+        matches!(err, UploadError::Oss { status: 503, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    block_on(uploader.put("a", &sealed, &mut &data[..], None, now(), &mut rx)).unwrap();
+
+    // Connection reset mid-body: a transport error, then success.
+    server.faults().set(FaultConfig {
+        reset_after_body_bytes: Some(10_000),
+        ..FaultConfig::default()
+    });
+    let err = block_on(uploader.put("b", &sealed, &mut &data[..], None, now(), &mut rx))
+        .expect_err("reset");
+    assert!(matches!(err, UploadError::Transport(_)), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(
+        err.to_string()
+            .contains("retry with the same sealed object")
+    );
+    server.faults().clear();
+    block_on(uploader.put("b", &sealed, &mut &data[..], None, now(), &mut rx)).unwrap();
+
+    // Both objects: identical ciphertext and envelope, decrypting to the data.
+    let a = server.object(BUCKET, "a").unwrap();
+    let b = server.object(BUCKET, "b").unwrap();
+    assert_eq!(a.data, b.data);
+    for h in [envelope::HEADER_KEY, envelope::HEADER_START] {
+        assert_eq!(a.meta(h), b.meta(h));
+        assert!(a.meta(h).is_some());
+    }
+    assert_eq!(read_with_osscse_std(&server, "b"), data);
+}
+
+#[test]
+fn errors_say_what_went_wrong() {
+    let server = start_server();
+    let endpoint = server.endpoint();
+    let stack = Stack::default();
+    let mut drbg = device_drbg();
+    let data = payload(100, 1);
+    let sealed = SealedObject::new(&public_key(), &mut drbg, None, 100).unwrap();
+    let mut rx = [0u8; 2048];
+
+    // Wrong secret.
+    let wrong = Credentials::new(AK, "not-the-secret");
+    let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &wrong);
+    let err = block_on(uploader.put("k", &sealed, &mut &data[..], None, now(), &mut rx))
+        .expect_err("bad secret");
+    match &err {
+        UploadError::Oss {
+            status,
+            code,
+            request_id,
+        } => {
+            assert_eq!(*status, 403);
+            assert_eq!(code.as_str(), "SignatureDoesNotMatch");
+            assert!(!request_id.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("check the access key"), "{err}");
+
+    let credentials = Credentials::new(AK, SK);
+    // Body length differs from the sealed length.
+    let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &credentials);
+    let err = block_on(uploader.put("k", &sealed, &mut &data[..50], None, now(), &mut rx))
+        .expect_err("length");
+    assert!(matches!(err, UploadError::LengthMismatch), "{err:?}");
+
+    // A source failing mid-body aborts the request with the source's error.
+    struct Failing;
+    impl BodySource for Failing {
+        type Error = OutOfRange;
+        fn len(&self) -> u64 {
+            100_000
+        }
+        async fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), OutOfRange> {
+            if offset >= 4096 {
+                return Err(OutOfRange);
+            }
+            buf.fill(7);
+            Ok(())
+        }
+    }
+    let big = SealedObject::new(&public_key(), &mut drbg, None, 100_000).unwrap();
+    let err = block_on(uploader.put("f", &big, &mut Failing, None, now(), &mut rx))
+        .expect_err("source failure");
+    assert!(matches!(err, UploadError::Source(OutOfRange)), "{err:?}");
+    assert!(server.object(BUCKET, "f").is_none());
+
+    // Nothing reachable.
+    let dead = Target {
+        endpoint: "http://127.0.0.1:1",
+        ..target(&endpoint)
+    };
+    let mut uploader = Uploader::new(&stack, &stack, dead, &credentials);
+    let err = block_on(uploader.put("k", &sealed, &mut &data[..], None, now(), &mut rx))
+        .expect_err("connect");
+    assert!(matches!(err, UploadError::Transport(_)), "{err:?}");
+}
+
+#[test]
+fn failed_health_test_stops_sealing() {
+    /// A hardware RNG that got stuck after boot.
+    struct StuckAfter(u32);
+    impl rand_core::TryRng for StuckAfter {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            unreachable!()
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            unreachable!()
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            if self.0 > 0 {
+                self.0 -= 1;
+                getrandom::fill(dst).unwrap();
+            } else {
+                dst.fill(0x42);
+            }
+            Ok(())
+        }
+    }
+    let config = NoiseConfig::new(SampleWidth::Byte, 7.0).unwrap();
+    let mut drbg = EntropyDrbg::new(HealthTestedSource::new(StuckAfter(100), config), &[])
+        .unwrap()
+        .with_prediction_resistance(true);
+    let mut err = None;
+    for _ in 0..100 {
+        if let Err(e) = SealedObject::new(&public_key(), &mut drbg, None, 1) {
+            err = Some(e);
+            break;
+        }
+    }
+    let err = err.expect("a stuck source must stop sealing");
+    assert_eq!(
+        err,
+        SealError::KeyGen(KeyGenError::Rng(DrbgError::Entropy(
+            EntropyError::RepetitionCount {
+                cutoff: 4,
+                startup: false
+            }
+        )))
+    );
+    assert!(err.to_string().contains("repetition count test"), "{err}");
+}
