@@ -260,6 +260,32 @@ fn long_buffers_cross_the_64_bit_carry_and_128_bit_wrap() {
     }
 }
 
+#[test]
+fn large_out_of_place_calls_every_backend() {
+    // At least 4 MiB out of place takes the non-temporal store path of the VAES-512 kernel;
+    // the output starts 16 bytes past a 64-byte line (aligning head) or at an odd address
+    // (no streaming).
+    let key = [0x17; 32];
+    let counter = [0x3c; 16];
+    let len = (4 << 20) + 100;
+    let input: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+    let mut expected = input.clone();
+    reference_keystream(&key, &counter, 0, &mut expected);
+    let mut out = vec![0u8; len + 128];
+    let base = out.as_ptr() as usize;
+    for backend in available_backends() {
+        for misalign in [16usize, 1] {
+            let start = (64 - base % 64) % 64 + misalign;
+            let output = &mut out[start..start + len];
+            output.fill(0);
+            Keystream::with_cipher(engine(&key, backend), &counter)
+                .apply_to(&input, output)
+                .unwrap();
+            assert!(*output == expected[..], "{backend:?} misalign {misalign}");
+        }
+    }
+}
+
 /// A stand-in for an MCU AES peripheral: only ECB blocks, counting how many it encrypted.
 struct Peripheral {
     aes: aes::Aes256,

@@ -21,6 +21,9 @@ const HAS_AESNI: u8 = 1;
 const HAS_VAES256: u8 = 1 << 1;
 const HAS_VAES512: u8 = 1 << 2;
 
+/// Out-of-place calls at least this long use non-temporal stores (VAES-512 kernel).
+const STREAM_MIN_LEN: usize = 4 << 20;
+
 /// Detection result, computed once (bit 7 set once filled in).
 static FEATURES: AtomicU8 = AtomicU8::new(0);
 
@@ -88,6 +91,10 @@ impl Kernel {
     /// The low 64 bits of the counter must not wrap inside the call (see `run_split`).
     pub(super) fn xor_blocks(self, round_keys: &RoundKeys, counter: u128, data: Data<'_>) {
         let blocks = data.len() / BLOCK_LEN;
+        // Large out-of-place writes bypass the cache (as glibc's memcpy does above its
+        // non-temporal threshold): the destination is not read for ownership first.
+        let stream = matches!(&data, Data::Copy { output, .. }
+            if output.len() >= STREAM_MIN_LEN && (output.as_ptr() as usize).is_multiple_of(16));
         let (input, output) = match data {
             Data::InPlace(buf) => {
                 let ptr = buf.as_mut_ptr();
@@ -103,7 +110,7 @@ impl Kernel {
             // `output` are valid for `blocks * 16` bytes (derived from slices at least that
             // long) and are either the same buffer or two non-overlapping borrows.
             Backend::Vaes512 => unsafe {
-                vaes512::xor_blocks(round_keys, counter, input, output, blocks)
+                vaes512::xor_blocks(round_keys, counter, input, output, blocks, stream)
             },
             // SAFETY: as above, with AVX2 + VAES + AES-NI confirmed by `Kernel::new`.
             Backend::Vaes256 => unsafe {

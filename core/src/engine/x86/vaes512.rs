@@ -22,8 +22,44 @@ fn encrypt_xor(keys: &[__m512i; 15], block: __m512i, data: __m512i) -> __m512i {
     _mm512_aesenclast_epi128(b, _mm512_xor_si512(keys[14], data))
 }
 
+/// Encrypts the next `n` (1..=4) counter blocks and XORs them from `input` into `output`.
+///
+/// # Safety
+/// As [`xor_blocks`], with `n * 16` bytes readable at `input` and writable at `output`.
+#[target_feature(enable = "avx512f,avx512bw,vaes,aes")]
+unsafe fn up_to_4(
+    keys: &[__m512i; 15],
+    ctr: &mut __m512i,
+    bswap: __m512i,
+    n: usize,
+    input: *const u8,
+    output: *mut u8,
+) {
+    // Byte mask of the `n` blocks (all 64 bytes when n == 4).
+    let mask: __mmask64 = if n >= 4 {
+        u64::MAX
+    } else {
+        (1u64 << (16 * n)) - 1
+    };
+    let block = _mm512_shuffle_epi8(*ctr, bswap);
+    *ctr = _mm512_add_epi64(
+        *ctr,
+        _mm512_set_epi64(0, n as i64, 0, n as i64, 0, n as i64, 0, n as i64),
+    );
+    // SAFETY: the mask covers exactly the `n * 16` bytes the caller guarantees; masked-off
+    // bytes are neither read (no fault) nor written.
+    unsafe {
+        let data = _mm512_maskz_loadu_epi8(mask, input.cast());
+        _mm512_mask_storeu_epi8(output.cast(), mask, encrypt_xor(keys, block, data));
+    }
+}
+
 /// XORs the keystream of `blocks` blocks from `input` into `output`, block `i` using counter
 /// `counter + i` (the low 64 bits must not wrap inside the call).
+///
+/// With `stream`, whole 64-byte lines of `output` are written with non-temporal stores (no
+/// read-for-ownership of the destination; for large out-of-place buffers that will not be
+/// read back from cache). `stream` requires `output` to be 16-byte aligned.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX-512BW, VAES and AES-NI. `input` must be readable and
@@ -35,6 +71,7 @@ pub(super) unsafe fn xor_blocks(
     mut input: *const u8,
     mut output: *mut u8,
     mut blocks: usize,
+    stream: bool,
 ) {
     let keys128 = load_keys(round_keys);
     let mut keys = [_mm512_setzero_si512(); 15];
@@ -47,6 +84,19 @@ pub(super) unsafe fn xor_blocks(
         _mm512_broadcast_i32x4(counter_lanes(counter)),
         _mm512_set_epi64(0, 3, 0, 2, 0, 1, 0, 0),
     );
+    if stream {
+        // Bring `output` to a 64-byte boundary (it is 16-byte aligned).
+        let head = ((64 - (output as usize % 64)) / 16 % 4).min(blocks);
+        if head != 0 {
+            // SAFETY: `head <= blocks` blocks are inside both buffers (caller contract).
+            unsafe {
+                up_to_4(&keys, &mut ctr, bswap, head, input, output);
+                input = input.add(16 * head);
+                output = output.add(16 * head);
+            }
+            blocks -= head;
+        }
+    }
     while blocks >= 4 * WIDE {
         let mut b = [_mm512_setzero_si512(); WIDE];
         for block in &mut b {
@@ -64,7 +114,12 @@ pub(super) unsafe fn xor_blocks(
             unsafe {
                 let data = _mm512_loadu_si512(input.add(64 * j).cast());
                 let out = _mm512_aesenclast_epi128(*block, _mm512_xor_si512(keys[14], data));
-                _mm512_storeu_si512(output.add(64 * j).cast(), out);
+                if stream {
+                    // `output` is 64-byte aligned here (see above).
+                    _mm512_stream_si512(output.add(64 * j).cast(), out);
+                } else {
+                    _mm512_storeu_si512(output.add(64 * j).cast(), out);
+                }
             }
         }
         // SAFETY: advancing by the `4 * WIDE` blocks just processed stays within the buffers.
@@ -74,21 +129,15 @@ pub(super) unsafe fn xor_blocks(
         }
         blocks -= 4 * WIDE;
     }
+    if stream {
+        // Order the non-temporal stores before any later store (e.g. a flag to another thread).
+        _mm_sfence();
+    }
     while blocks > 0 {
         let n = blocks.min(4);
-        // Byte mask of the `n` remaining blocks (all 64 bytes when n == 4).
-        let mask: __mmask64 = if n == 4 {
-            u64::MAX
-        } else {
-            (1u64 << (16 * n)) - 1
-        };
-        let block = _mm512_shuffle_epi8(ctr, bswap);
-        ctr = _mm512_add_epi64(ctr, four);
-        // SAFETY: the mask covers exactly the `n * 16` bytes left in both buffers; masked-off
-        // bytes are neither read (no fault) nor written.
+        // SAFETY: `n <= blocks` blocks remain in both buffers (caller contract).
         unsafe {
-            let data = _mm512_maskz_loadu_epi8(mask, input.cast());
-            _mm512_mask_storeu_epi8(output.cast(), mask, encrypt_xor(&keys, block, data));
+            up_to_4(&keys, &mut ctr, bswap, n, input, output);
             input = input.add(16 * n);
             output = output.add(16 * n);
         }
