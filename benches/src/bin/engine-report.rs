@@ -4,8 +4,8 @@
 //! `cargo run --release -p osscse-benches --bin engine-report`
 //!
 //! Each figure is the median GB/s (10^9 bytes/s) over `OSSCSE_REPORT_REPS` (default 11)
-//! repetitions; one repetition streams 128 MiB through one cipher object in 16 KiB or 1 MiB
-//! calls. Repetitions of the implementations are interleaved (A B C … A B C …) so that noise
+//! repetitions (after one warm-up); one repetition streams 128 MiB through one cipher object in 16 KiB or 1 MiB
+//! calls. Repetitions of the implementations and buffer sizes are interleaved so that noise
 //! from other processes hits all of them alike. The last line summarises the in-place figures
 //! at the buffer size (16 KiB or 1 MiB) where the engine is slower; the ratios are quotients of
 //! figures from that same column. The line before it gives the per-size ratios.
@@ -72,22 +72,23 @@ fn main() {
     ];
     let src: Vec<u8> = (0..MIB).map(|i| i as u8).collect();
     let mut dst = vec![0u8; MIB];
-    // results[column][implementation]
-    let mut results = vec![vec![0.0f64; imps.len()]; columns.len()];
-    for (c, &(size, mode, _)) in columns.iter().enumerate() {
-        let mut samples = vec![Vec::with_capacity(reps); imps.len()];
-        for imp in imps.iter_mut() {
-            rep(imp.as_mut(), size, mode, &src, &mut dst); // warm-up
-        }
-        for _ in 0..reps {
+    // samples[column][implementation]; every repetition visits every column and
+    // implementation in turn, so slow phases of a shared machine hit all figures alike.
+    let mut samples = vec![vec![Vec::with_capacity(reps); imps.len()]; columns.len()];
+    for r in 0..=reps {
+        for (c, &(size, mode, _)) in columns.iter().enumerate() {
             for (i, imp) in imps.iter_mut().enumerate() {
-                samples[i].push(rep(imp.as_mut(), size, mode, &src, &mut dst));
+                let gbps = rep(imp.as_mut(), size, mode, &src, &mut dst);
+                if r > 0 {
+                    samples[c][i].push(gbps); // repetition 0 is the warm-up
+                }
             }
         }
-        for (i, s) in samples.into_iter().enumerate() {
-            results[c][i] = median(s);
-        }
     }
+    let results: Vec<Vec<f64>> = samples
+        .into_iter()
+        .map(|col| col.into_iter().map(median).collect())
+        .collect();
 
     println!(
         "AES-256-CTR, single thread, GB/s (median of {reps} x 128 MiB, interleaved), {}",
