@@ -191,6 +191,17 @@ impl SealedObject {
     pub fn plaintext_len(&self) -> u64 {
         self.envelope.unencrypted_content_length.unwrap_or(0)
     }
+
+    /// The envelope as request headers (`x-oss-meta-client-side-encryption-*`), canonical values.
+    pub fn envelope_headers(&self) -> &[(&'static str, String)] {
+        &self.headers
+    }
+
+    /// Encrypts `buf` in place as the plaintext bytes at `offset` of this object (for callers
+    /// that send the body themselves; [`Uploader::put`] does this while streaming).
+    pub fn encrypt_at(&self, offset: u64, buf: &mut [u8]) {
+        self.material.apply_at(offset, buf);
+    }
 }
 
 /// Why an upload failed. `E` is the body source's error.

@@ -1,8 +1,8 @@
 //! Runs the Cortex-M4 firmware example (`hal-embedded/firmware`) under `qemu-system-arm`
 //! (`mps2-an386`, semihosting) and recomputes every line it prints with osscse-core on the host:
-//! the AES-256-CTR ciphertext (soft AES on the M4 vs the host backend), the two RSA PKCS#1 v1.5
-//! wraps (same DRBG state, so byte-identical), and the V4 `Authorization` header. The wraps are
-//! also decrypted with the test private key.
+//! the CSE envelope headers (the two RSA PKCS#1 v1.5 wraps: same DRBG state, so byte-identical),
+//! the AES-256-CTR ciphertext (soft AES on the M4 vs the host backend), and the V4
+//! `Authorization` header. The envelope is also opened with the test private key.
 //!
 //! Needs `qemu-system-arm` (PATH, `$OSSCSE_QEMU_SYSTEM_ARM`, or `<repo>/.tools/qemu-root`, which
 //! `scripts/test-embedded.sh` installs) and the `thumbv7em-none-eabihf` target. Skips without
@@ -16,10 +16,10 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use osscse_core::Keystream;
+use osscse_core::envelope::{self, ObjectEncryption};
 use osscse_core::sign::{Credentials, Request, v4};
+use osscse_core::wrap::{self, RsaMasterKey};
 use osscse_embedded::{CtrDrbg, IvPrefix, generate_material};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::{Pkcs1v15Encrypt, PrivateKey, PublicKey};
 
 #[allow(dead_code)]
 mod fixture {
@@ -136,72 +136,49 @@ fn firmware_output_matches_host_computation() {
             .unwrap_or_else(|| panic!("no {name}= line in:\n{output}"))
     };
 
-    // Host recomputation with the same fixed inputs.
+    // Host recomputation with the same fixed inputs: the same DRBG stream gives the same data
+    // key, IV and RSA padding, so every header must be byte-identical.
     let mut drbg = CtrDrbg::instantiate(&fixture::DRBG_SEED, fixture::PERSONALIZATION).unwrap();
+    let master = RsaMasterKey::from_public_der(fixture::RSA_PUBLIC_KEY_DER).unwrap();
     let prefix = IvPrefix::new(fixture::IV_DEVICE_TAG, fixture::IV_OBJECT_COUNTER);
     let material = generate_material(&mut drbg, Some(prefix)).unwrap();
+    let mut envelope = wrap::seal(&master, &material, &mut drbg).unwrap();
+    envelope.unencrypted_content_length = Some(fixture::PAYLOAD.len() as u64);
+    let expected_headers = envelope.headers();
+    let device_headers: Vec<(String, String)> = output
+        .lines()
+        .filter_map(|l| l.strip_prefix("header:")?.split_once('='))
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    let host_headers: Vec<(String, String)> = expected_headers
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), v.clone()))
+        .collect();
+    assert_eq!(device_headers, host_headers, "envelope headers");
+
     let mut ciphertext = fixture::PAYLOAD.to_vec();
     Keystream::new(material.key(), material.iv()).apply(&mut ciphertext);
     assert_eq!(field("ciphertext"), hex::encode(&ciphertext), "ciphertext");
 
-    let public = PublicKey::from_public_key_der(fixture::RSA_PUBLIC_KEY_DER).unwrap();
-    let wrapped_key = public
-        .encrypt(&mut drbg, Pkcs1v15Encrypt, material.key())
-        .unwrap();
-    let wrapped_iv = public
-        .encrypt(&mut drbg, Pkcs1v15Encrypt, material.iv())
-        .unwrap();
-    assert_eq!(
-        field("wrapped_key"),
-        hex::encode(&wrapped_key),
-        "wrapped key"
-    );
-    assert_eq!(field("wrapped_iv"), hex::encode(&wrapped_iv), "wrapped IV");
-
-    // Independent check: the master private key unwraps the device's key and IV, and they
-    // decrypt the device's ciphertext to the payload; the IV carries the counter prefix.
+    // Independent check: the master private key opens the device's envelope (parsed from the
+    // printed headers), and the key and IV decrypt the device's ciphertext to the payload.
+    let parsed =
+        envelope::parse(device_headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))).unwrap();
+    let ObjectEncryption::Envelope(parsed) = parsed else {
+        panic!("no envelope in the firmware output");
+    };
     let pem = std::fs::read_to_string(manifest_dir().join("tests/data/test_rsa_2048.pem")).unwrap();
-    let private = PrivateKey::from_pkcs8_pem(&pem).unwrap();
-    let fw_key = private
-        .decrypt_blinded(
-            &mut drbg,
-            Pkcs1v15Encrypt,
-            &hex::decode(field("wrapped_key")).unwrap(),
-        )
-        .unwrap();
-    let fw_iv = private
-        .decrypt_blinded(
-            &mut drbg,
-            Pkcs1v15Encrypt,
-            &hex::decode(field("wrapped_iv")).unwrap(),
-        )
-        .unwrap();
-    assert_eq!(fw_key.len(), 32);
-    assert_eq!(fw_iv.len(), 16);
-    assert_eq!(fw_iv[..8], prefix.bytes());
-    assert_eq!(fw_iv[8..12], [0; 4]);
+    let private = RsaMasterKey::from_private_pem(&pem).unwrap();
+    let opened = wrap::open(&private, &parsed, &mut drbg).unwrap();
+    assert_eq!(opened.iv()[..8], prefix.bytes());
+    assert_eq!(opened.iv()[8..12], [0; 4]);
     let mut plain = hex::decode(field("ciphertext")).unwrap();
-    Keystream::new(
-        fw_key.as_slice().try_into().unwrap(),
-        fw_iv.as_slice().try_into().unwrap(),
-    )
-    .apply(&mut plain);
+    opened.apply_at(0, &mut plain);
     assert_eq!(plain, fixture::PAYLOAD);
 
-    // V4 signature of the PUT.
-    let content_length = ciphertext.len().to_string();
-    let headers = [
-        ("Content-Type", fixture::CONTENT_TYPE),
-        ("Content-Length", content_length.as_str()),
-        (
-            osscse_core::envelope::HEADER_CEK_ALG,
-            osscse_core::envelope::CEK_ALG_AES_CTR,
-        ),
-        (
-            osscse_core::envelope::HEADER_WRAP_ALG,
-            osscse_core::envelope::WRAP_ALG_RSA,
-        ),
-    ];
+    // V4 signature of the PUT with the envelope headers.
+    let mut headers: Vec<(&str, &str)> = vec![("Content-Type", fixture::CONTENT_TYPE)];
+    headers.extend(expected_headers.iter().map(|(n, v)| (*n, v.as_str())));
     let request = Request {
         method: "PUT",
         bucket: Some(fixture::BUCKET),

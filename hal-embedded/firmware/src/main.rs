@@ -1,9 +1,9 @@
 //! osscse-embedded firmware example for QEMU `mps2-an386` (Cortex-M4F), run with semihosting.
 //!
-//! With the fixed inputs of `fixture.rs` it draws a data key and IV from the CTR_DRBG (with a
-//! counter IV prefix), encrypts a telemetry payload with the osscse-core engine, RSA-wraps the
-//! key and the IV (PKCS#1 v1.5, padding from the same DRBG), signs the PUT with V4 and prints
-//! the public results as `name=value` lines. `hal-embedded/tests/firmware.rs` recomputes every
+//! With the fixed inputs of `fixture.rs` it seals an object (data key and IV from the CTR_DRBG
+//! with a counter IV prefix, both RSA-wrapped into the CSE envelope: osscse-embedded's
+//! `SealedObject` over osscse-core's `RsaMasterKey`), encrypts a telemetry payload chunk by
+//! chunk, signs the PUT with V4 and prints the public results as `name=value` lines. `hal-embedded/tests/firmware.rs` recomputes every
 //! line with osscse-core on the host. Nothing secret is printed.
 //!
 //! This is the only place of the project outside `core/src/engine` with `unsafe`: a bare-metal
@@ -21,12 +21,10 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprint, hprintln};
 use embedded_alloc::LlffHeap;
-use osscse_core::Keystream;
 use osscse_core::sign::{Credentials, Request, v4};
-use osscse_embedded::{CtrDrbg, IvPrefix, generate_material};
+use osscse_core::wrap::RsaMasterKey;
+use osscse_embedded::{CtrDrbg, IvPrefix, SealedObject};
 use panic_semihosting as _;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::{Pkcs1v15Encrypt, PublicKey};
 
 #[allow(dead_code)]
 mod fixture {
@@ -72,14 +70,6 @@ static HEAP: TrackingHeap = TrackingHeap {
     peak: AtomicUsize::new(0),
 };
 
-fn hex_line(name: &str, bytes: &[u8]) {
-    hprint!("{}=", name);
-    for b in bytes {
-        hprint!("{:02x}", b);
-    }
-    hprintln!("");
-}
-
 fn fail(what: &str) -> ! {
     hprintln!("result=error {}", what);
     debug::exit(debug::EXIT_FAILURE);
@@ -102,50 +92,47 @@ fn main() -> ! {
     let Ok(mut drbg) = CtrDrbg::instantiate(&fixture::DRBG_SEED, fixture::PERSONALIZATION) else {
         fail("drbg instantiate");
     };
-    let prefix = IvPrefix::new(fixture::IV_DEVICE_TAG, fixture::IV_OBJECT_COUNTER);
-    let Ok(material) = generate_material(&mut drbg, Some(prefix)) else {
-        fail("key generation");
-    };
-
-    // Encrypt the payload chunk by chunk, as the uploader streams it.
-    let mut ciphertext: Vec<u8> = Vec::from(fixture::PAYLOAD);
-    let mut keystream = Keystream::new(material.key(), material.iv());
-    for chunk in ciphertext.chunks_mut(32) {
-        keystream.apply(chunk);
-    }
-    hex_line("ciphertext", &ciphertext);
-
-    // RSA-wrap the data key and the IV separately (the OSS envelope format).
-    HEAP.reset_peak();
-    let before = HEAP.heap.used();
-    let Ok(public) = PublicKey::from_public_key_der(fixture::RSA_PUBLIC_KEY_DER) else {
+    let Ok(master) = RsaMasterKey::from_public_der(fixture::RSA_PUBLIC_KEY_DER) else {
         fail("rsa public key");
     };
-    let Ok(wrapped_key) = public.encrypt(&mut drbg, Pkcs1v15Encrypt, material.key()) else {
-        fail("wrap key");
-    };
-    let Ok(wrapped_iv) = public.encrypt(&mut drbg, Pkcs1v15Encrypt, material.iv()) else {
-        fail("wrap iv");
+
+    // Seal: data key and IV from the DRBG (counter IV prefix), each RSA-wrapped (PKCS#1 v1.5,
+    // padding from the same DRBG) into the CSE envelope.
+    HEAP.reset_peak();
+    let before = HEAP.heap.used();
+    let prefix = IvPrefix::new(fixture::IV_DEVICE_TAG, fixture::IV_OBJECT_COUNTER);
+    let Ok(sealed) = SealedObject::new(
+        &master,
+        &mut drbg,
+        Some(prefix),
+        fixture::PAYLOAD.len() as u64,
+    ) else {
+        fail("seal");
     };
     let wrap_peak = HEAP.peak() - before;
-    drop(public);
-    hex_line("wrapped_key", &wrapped_key);
-    hex_line("wrapped_iv", &wrapped_iv);
+    for (name, value) in sealed.envelope_headers() {
+        hprintln!("header:{}={}", name, value);
+    }
 
-    // Sign the PUT (V4).
-    let content_length = alloc::format!("{}", ciphertext.len());
-    let headers = [
-        ("Content-Type", fixture::CONTENT_TYPE),
-        ("Content-Length", content_length.as_str()),
-        (
-            osscse_core::envelope::HEADER_CEK_ALG,
-            osscse_core::envelope::CEK_ALG_AES_CTR,
-        ),
-        (
-            osscse_core::envelope::HEADER_WRAP_ALG,
-            osscse_core::envelope::WRAP_ALG_RSA,
-        ),
-    ];
+    // Encrypt the payload chunk by chunk, as the uploader streams it.
+    let mut chunk = [0u8; 32];
+    hprint!("ciphertext=");
+    for (i, part) in fixture::PAYLOAD.chunks(chunk.len()).enumerate() {
+        let buf = &mut chunk[..part.len()];
+        buf.copy_from_slice(part);
+        sealed.encrypt_at((i * 32) as u64, buf);
+        for b in buf.iter() {
+            hprint!("{:02x}", b);
+        }
+    }
+    hprintln!("");
+
+    // Sign the PUT (V4) with the envelope headers, as the uploader sends it.
+    let mut headers: Vec<(&str, &str)> = Vec::new();
+    headers.push(("Content-Type", fixture::CONTENT_TYPE));
+    for (name, value) in sealed.envelope_headers() {
+        headers.push((name, value.as_str()));
+    }
     let request = Request {
         method: "PUT",
         bucket: Some(fixture::BUCKET),

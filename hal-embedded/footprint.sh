@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Footprint report for osscse-embedded (a benchmark, not a test): builds the firmware example
+# (hal-embedded/firmware: DRBG, RSA-2048 wrap of key and IV, AES-256-CTR, V4 signing) for
+# thumbv7em-none-eabihf at opt-level "s" and "z" and reports
+#   flash = .vector_table + .text + .rodata + .data (load image)
+#   ram   = .data + .bss + .uninit (static RAM, including the 16 KiB heap arena; stack not counted)
+# and the peak heap for the RSA-2048 wrap, measured by running the "s" build under
+# qemu-system-arm (mps2-an386) with a high-water-mark allocator.
+# Targets (issue 6): <= 96 KiB flash, <= 32 KiB RAM including heap.
+# The last line is: flash_bytes=N ram_bytes=N heap_peak_bytes=N (for opt-level "s").
+# Needs the thumbv7em-none-eabihf target and qemu-system-arm (run bash scripts/test-embedded.sh once).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+fw="$here/firmware"
+elf_name=osscse-firmware-example
+
+size_tool="$(command -v llvm-size || true)"
+section_sizes() { # ELF -> "name size" lines
+  if [ -n "$size_tool" ]; then
+    "$size_tool" -A "$1" | awk 'NR>2 && NF>=3 {print $1, $2}'
+  else
+    readelf -S -W "$1" | awk '/^ *\[ *[0-9]+\]/ { sub(/^ *\[ *[0-9]+\] */, ""); print $1, strtonum("0x" $5) }'
+  fi
+}
+sum_sections() { # ELF section-names...
+  local elf="$1"; shift
+  local names=" $* "
+  section_sizes "$elf" | awk -v names="$names" 'index(names, " " $1 " ") {s += $2} END {print s + 0}'
+}
+
+declare -A flash ram elf_of
+for opt in s z; do
+  target_dir="$fw/target/footprint-$opt"
+  (cd "$fw" && CARGO_TARGET_DIR="$target_dir" CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" \
+    cargo build --release --quiet)
+  elf="$target_dir/thumbv7em-none-eabihf/release/$elf_name"
+  elf_of[$opt]="$elf"
+  flash[$opt]=$(sum_sections "$elf" .vector_table .text .rodata .data)
+  ram[$opt]=$(sum_sections "$elf" .data .bss .uninit)
+done
+
+qemu="${OSSCSE_QEMU_SYSTEM_ARM:-}"
+if [ -z "$qemu" ]; then
+  if command -v qemu-system-arm >/dev/null; then qemu=qemu-system-arm
+  elif [ -x "$root/.tools/qemu-root/usr/bin/qemu-system-arm" ]; then qemu="$root/.tools/qemu-root/usr/bin/qemu-system-arm"
+  else echo "footprint: qemu-system-arm not found; run bash scripts/test-embedded.sh first" >&2; exit 1
+  fi
+fi
+out="$(timeout 120 "$qemu" -cpu cortex-m4 -machine mps2-an386 -nographic -monitor none \
+  -semihosting-config enable=on,target=native -kernel "${elf_of[s]}")"
+grep -qx 'result=ok' <<<"$out" || { echo "footprint: firmware run failed:" >&2; echo "$out" >&2; exit 1; }
+heap_wrap=$(sed -n 's/^heap_wrap_peak_bytes=//p' <<<"$out")
+heap_total=$(sed -n 's/^heap_peak_bytes=//p' <<<"$out")
+
+kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
+printf '%-10s %12s %12s\n' "opt-level" "flash" "static RAM"
+for opt in s z; do
+  printf '%-10s %12s %12s\n' "\"$opt\"" "$(kib "${flash[$opt]}")" "$(kib "${ram[$opt]}")"
+done
+echo "heap peak: RSA-2048 wrap of key and IV $heap_wrap B; whole run $heap_total B (arena 16384 B, counted in static RAM)"
+echo "targets: flash <= 98304 B, RAM incl. heap <= 32768 B"
+echo "flash_bytes=${flash[s]} ram_bytes=${ram[s]} heap_peak_bytes=$heap_wrap"
