@@ -328,28 +328,28 @@ fn service_unavailable_then_success_for_put_and_get() {
 #[test]
 fn connection_cut_mid_download_is_refetched_whole_or_fails_typed() {
     let s = server();
-    let plain = data(20_000, 3);
+    let plain = data(150_000, 3);
     put(&enc(&s.endpoint(), key_a()), "o", &plain);
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("out.bin");
     let opts = DownloadOptions {
-        chunk_size: Some(8192),
+        chunk_size: Some(65_536),
         jobs: Some(1),
     };
 
-    // One cut, inside the first chunk's body (HEAD and GET headers are < 4000 bytes): the
+    // One cut, inside the first chunk's body (HEAD and GET headers are far below 20,000 bytes): the
     // chunk is fetched again whole and the file is exact.
     let p = Proxy::start(s.addr());
-    p.cut_download_once_after(4000);
+    p.cut_download_once_after(20_000);
     let n = enc(&p.endpoint(), key_a())
         .download_file(BUCKET, "o", &dest, &opts, None)
         .unwrap();
-    assert_eq!(n, 20_000);
+    assert_eq!(n, 150_000);
     assert!(std::fs::read(&dest).unwrap() == plain);
     let first_chunk_gets = p
         .requests()
         .iter()
-        .filter(|q| q.method() == "GET" && q.header("range") == Some("bytes=0-8191"))
+        .filter(|q| q.method() == "GET" && q.header("range") == Some("bytes=0-65535"))
         .count();
     assert_eq!(first_chunk_gets, 2, "the cut chunk was fetched again");
     assert_eq!(listing(dir.path()), ["out.bin"]);
@@ -364,7 +364,9 @@ fn connection_cut_mid_download_is_refetched_whole_or_fails_typed() {
         },
     );
     match enc(&s.endpoint(), key_a()).download_file(BUCKET, "o", &dest, &opts, None) {
-        Err(Error::Truncated { expected, actual }) => assert_eq!((expected, actual), (8192, 1000)),
+        Err(Error::Truncated { expected, actual }) => {
+            assert_eq!((expected, actual), (65_536, 1000))
+        }
         other => panic!("{other:?}"),
     }
     assert!(
