@@ -25,6 +25,7 @@
 mod auth;
 pub mod client;
 mod http;
+pub mod kms;
 mod ops;
 pub mod python;
 mod server;
