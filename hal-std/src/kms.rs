@@ -565,3 +565,80 @@ pub fn open_legacy(
     let counter = legacy_counter(start.plaintext.as_bytes())?;
     Ok(ContentMaterial::from_slices(&key, &counter).map_err(osscse_core::Error::from)?)
 }
+
+/// An RSA or a KMS master key, so that one keyring can hold both and pick by matdesc
+/// ([`osscse_core::wrap::select`] over `&[&AnyMasterKey]`).
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum AnyMasterKey {
+    /// `RSA/NONE/PKCS1Padding`.
+    Rsa(osscse_core::wrap::RsaMasterKey),
+    /// `KMS/ALICLOUD`.
+    Kms(KmsMasterKey),
+}
+
+impl From<osscse_core::wrap::RsaMasterKey> for AnyMasterKey {
+    fn from(k: osscse_core::wrap::RsaMasterKey) -> Self {
+        Self::Rsa(k)
+    }
+}
+
+impl From<KmsMasterKey> for AnyMasterKey {
+    fn from(k: KmsMasterKey) -> Self {
+        Self::Kms(k)
+    }
+}
+
+impl AnyMasterKey {
+    /// Opens a legacy oss2 envelope with this key (RSA-OAEP or KMS, whichever it is).
+    ///
+    /// # Errors
+    /// [`WrapError::AlgorithmMismatch`] when the envelope uses the other algorithm, and the
+    /// key's own errors.
+    pub fn open_legacy(
+        &self,
+        envelope: &LegacyEnvelope,
+        rng: &mut dyn CryptoSource,
+    ) -> Result<ContentMaterial, KmsError> {
+        match self {
+            Self::Rsa(k) => Ok(k.open_legacy(envelope, rng)?),
+            Self::Kms(k) => open_legacy(&k.client, envelope, k.context.as_deref()),
+        }
+    }
+}
+
+impl MasterKey for AnyMasterKey {
+    type Error = KmsError;
+
+    fn wrap_alg(&self) -> WrapAlg {
+        match self {
+            Self::Rsa(k) => k.wrap_alg(),
+            Self::Kms(k) => k.wrap_alg(),
+        }
+    }
+
+    fn matdesc(&self) -> Option<&Matdesc> {
+        match self {
+            Self::Rsa(k) => k.matdesc(),
+            Self::Kms(k) => MasterKey::matdesc(k),
+        }
+    }
+
+    fn wrap(&self, rng: &mut dyn CryptoSource, plaintext: &[u8]) -> Result<Vec<u8>, KmsError> {
+        match self {
+            Self::Rsa(k) => Ok(k.wrap(rng, plaintext)?),
+            Self::Kms(k) => k.wrap(rng, plaintext),
+        }
+    }
+
+    fn unwrap(
+        &self,
+        rng: &mut dyn CryptoSource,
+        wrapped: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        match self {
+            Self::Rsa(k) => Ok(k.unwrap(rng, wrapped)?),
+            Self::Kms(k) => k.unwrap(rng, wrapped),
+        }
+    }
+}

@@ -501,3 +501,43 @@ fn oss2_crypto_bucket_with_ali_kms_provider_both_ways() {
     oss2(&python, &oss, &kms, &cmk, "get", "by-osscse", &dst);
     assert_eq!(std::fs::read(&dst).unwrap(), plain);
 }
+
+#[test]
+fn one_keyring_of_rsa_and_kms_keys_picks_by_matdesc() {
+    use osscse_core::wrap::RsaMasterKey;
+    use osscse_std::kms::AnyMasterKey;
+    let server = kms();
+    let cmk = server.create_key();
+    let pair = osscse_std::keys::generate_rsa(2048).unwrap();
+    let rsa: AnyMasterKey = RsaMasterKey::from_private_pem(&pair.private_pem)
+        .unwrap()
+        .with_matdesc(Matdesc::parse(r#"{"key": "rsa"}"#).unwrap())
+        .into();
+    let kms_key: AnyMasterKey = KmsMasterKey::new(client(&server), &cmk)
+        .with_matdesc(Matdesc::parse(r#"{"key":"kms"}"#).unwrap())
+        .into();
+    let ring = [&rsa, &kms_key];
+    for (writer, alg) in [
+        (&rsa, envelope::WrapAlg::Rsa),
+        (&kms_key, envelope::WrapAlg::Kms),
+    ] {
+        let m = material();
+        let env = wrap::seal(writer, &m, &mut SysRng).unwrap();
+        assert_eq!(env.wrap_alg, alg);
+        // Python-style spacing in the stored matdesc still selects the right key.
+        let picked = wrap::select(&ring, Some(&rsa), env.matdesc.as_ref()).unwrap();
+        assert!(std::ptr::eq(picked, writer));
+        let opened = wrap::open(picked, &env, &mut SysRng).unwrap();
+        assert_eq!(opened.key(), m.key());
+        // The other key refuses with a typed algorithm mismatch.
+        let other = if std::ptr::eq(writer, &rsa) {
+            &kms_key
+        } else {
+            &rsa
+        };
+        assert!(matches!(
+            wrap::open(other, &env, &mut SysRng).unwrap_err(),
+            KmsError::Core(osscse_core::Error::Wrap(WrapError::AlgorithmMismatch))
+        ));
+    }
+}
