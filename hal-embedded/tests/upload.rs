@@ -365,3 +365,46 @@ fn failed_health_test_stops_sealing() {
     );
     assert!(err.to_string().contains("repetition count test"), "{err}");
 }
+
+/// Resolves every name to 127.0.0.1 (virtual-hosted URLs against the loopback server).
+struct LoopbackDns;
+
+impl embedded_nal_async::Dns for LoopbackDns {
+    type Error = core::convert::Infallible;
+
+    async fn get_host_by_name(
+        &self,
+        _host: &str,
+        _addr_type: embedded_nal_async::AddrType,
+    ) -> Result<core::net::IpAddr, Self::Error> {
+        Ok(core::net::IpAddr::from([127, 0, 0, 1]))
+    }
+
+    async fn get_host_by_address(
+        &self,
+        _addr: core::net::IpAddr,
+        _result: &mut [u8],
+    ) -> Result<usize, Self::Error> {
+        Ok(0)
+    }
+}
+
+#[test]
+fn virtual_hosted_addressing() {
+    let server = start_server();
+    let endpoint = format!("http://oss-loopback.test:{}", server.addr().port());
+    let stack = Stack::default();
+    let credentials = Credentials::new(AK, SK);
+    let target = Target {
+        addressing: Addressing::VirtualHosted,
+        ..target(&endpoint)
+    };
+    let mut uploader = Uploader::new(&stack, &LoopbackDns, target, &credentials);
+    let mut drbg = device_drbg();
+    let data = payload(5000, 3);
+    let sealed = SealedObject::new(&public_key(), &mut drbg, None, data.len() as u64).unwrap();
+    let mut rx = [0u8; 2048];
+    let key = "dir/with space+plus.bin";
+    block_on(uploader.put(key, &sealed, &mut &data[..], None, now(), &mut rx)).unwrap();
+    assert_eq!(read_with_osscse_std(&server, key), data);
+}
