@@ -109,6 +109,22 @@ impl KmsConfig {
         })
     }
 
+    /// The configuration for CLI-style options: an explicit `endpoint` wins (with `region` sent
+    /// as `RegionId` when given), else the public endpoint of `region`.
+    ///
+    /// # Errors
+    /// [`KmsError::Config`] when neither is given, or either is malformed.
+    pub fn from_options(region: Option<&str>, endpoint: Option<&str>) -> Result<Self, KmsError> {
+        let region = region.filter(|r| !r.is_empty());
+        match (endpoint.filter(|e| !e.is_empty()), region) {
+            (Some(e), r) => Ok(Self::with_endpoint(e)?.region(r.unwrap_or_default())),
+            (None, Some(r)) => Self::for_region(r),
+            (None, None) => Err(KmsError::Config(
+                "KMS needs --kms-region (e.g. cn-hangzhou) or --kms-endpoint".into(),
+            )),
+        }
+    }
+
     /// Sets the region sent as `RegionId`.
     pub fn region(mut self, region: &str) -> Self {
         self.region = Some(region.to_string()).filter(|r| !r.is_empty());

@@ -541,3 +541,24 @@ fn one_keyring_of_rsa_and_kms_keys_picks_by_matdesc() {
         ));
     }
 }
+
+#[test]
+fn config_from_cli_style_options() {
+    let c = KmsConfig::from_options(Some("cn-shanghai"), None).unwrap();
+    assert_eq!(c.endpoint, "https://kms.cn-shanghai.aliyuncs.com");
+    assert_eq!(c.region.as_deref(), Some("cn-shanghai"));
+    let c = KmsConfig::from_options(Some("cn-shanghai"), Some("http://127.0.0.1:9100/")).unwrap();
+    assert_eq!(c.endpoint, "http://127.0.0.1:9100");
+    assert_eq!(c.region.as_deref(), Some("cn-shanghai"));
+    let c = KmsConfig::from_options(None, Some("https://kms-vpc.example")).unwrap();
+    assert_eq!(c.region, None);
+    for (r, e) in [
+        (None, None),
+        (Some("CN hangzhou"), None),
+        (None, Some("ftp://x")),
+        (None, Some("http://h/path")),
+    ] {
+        let err = KmsConfig::from_options(r, e).unwrap_err();
+        assert!(matches!(err, KmsError::Config(_)), "{r:?} {e:?}: {err}");
+    }
+}
