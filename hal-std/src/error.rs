@@ -137,6 +137,10 @@ pub enum Error {
     /// An error from osscse-core (envelope, key wrapping, planning, signing).
     #[error("{0}")]
     Core(#[from] osscse_core::Error),
+    /// KMS failed to wrap or unwrap a data key (service error, unreachable, malformed answer,
+    /// configuration); envelope and key-material errors are [`Error::Core`] instead.
+    #[error("{0}")]
+    Kms(Box<crate::kms::KmsError>),
     /// A response could not be understood.
     #[error("unexpected answer from OSS: {0}; is the endpoint an OSS endpoint?")]
     Protocol(String),
@@ -173,6 +177,15 @@ impl Error {
         match self {
             Self::Oss(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+impl From<crate::kms::KmsError> for Error {
+    fn from(e: crate::kms::KmsError) -> Self {
+        match e {
+            crate::kms::KmsError::Core(e) => Self::Core(e),
+            e => Self::Kms(Box::new(e)),
         }
     }
 }

@@ -1,14 +1,15 @@
 //! Master keys on std hosts: OS entropy, loading RSA keys from files, RSA key generation and
-//! the [`Keyring`] that picks a key for an object by its matdesc.
+//! the [`Keyring`] that picks a key (RSA or KMS) for an object by its matdesc.
 
 use std::path::Path;
 
 use osscse_core::content::ContentMaterial;
-use osscse_core::envelope::{Envelope, LegacyEnvelope, Matdesc};
+use osscse_core::envelope::{Envelope, LegacyEnvelope, LegacyWrapAlg, Matdesc, WrapAlg};
 use osscse_core::error::WrapError;
 use osscse_core::wrap::{self, MasterKey, RsaMasterKey};
 
 use crate::error::{Error, Result};
+use crate::kms::{AnyMasterKey, KmsError};
 
 /// The operating system's cryptographically secure generator (getrandom), usable wherever
 /// osscse-core takes an RNG (`rand_core::TryCryptoRng` / `CryptoSource`).
@@ -78,21 +79,24 @@ pub fn generate_rsa(bits: usize) -> Result<GeneratedKeyPair> {
     })
 }
 
-/// The master keys a client knows: one default key (used to write, and to read objects whose
+/// The master keys a client knows, RSA ([`RsaMasterKey`]) or KMS
+/// ([`crate::kms::KmsMasterKey`]): one default key (used to write, and to read objects whose
 /// matdesc matches no other key) and any number of extra keys picked by matdesc on read.
 ///
-/// Matdesc comparison is semantic (`{"k": "v"}` written by Python matches `{"k":"v"}`).
+/// Matdesc comparison is semantic (`{"k": "v"}` written by Python matches `{"k":"v"}`). When
+/// no key is registered for an object's matdesc and the default key uses the other wrapping
+/// algorithm (RSA vs KMS), the first key of the object's algorithm is used instead.
 #[derive(Debug, Default, Clone)]
 pub struct Keyring {
-    default: Option<RsaMasterKey>,
-    extra: Vec<RsaMasterKey>,
+    default: Option<AnyMasterKey>,
+    extra: Vec<AnyMasterKey>,
 }
 
 impl Keyring {
     /// A keyring whose default key is `key`.
-    pub fn new(key: RsaMasterKey) -> Self {
+    pub fn new(key: impl Into<AnyMasterKey>) -> Self {
         Self {
-            default: Some(key),
+            default: Some(key.into()),
             extra: Vec::new(),
         }
     }
@@ -104,13 +108,14 @@ impl Keyring {
 
     /// Adds a key that is chosen for objects whose matdesc equals the key's.
     #[must_use]
-    pub fn with_key(mut self, key: RsaMasterKey) -> Self {
+    pub fn with_key(mut self, key: impl Into<AnyMasterKey>) -> Self {
         self.add(key);
         self
     }
 
     /// Adds a key: the first key becomes the default, later ones are picked by matdesc.
-    pub fn add(&mut self, key: RsaMasterKey) {
+    pub fn add(&mut self, key: impl Into<AnyMasterKey>) {
+        let key = key.into();
         if self.default.is_none() {
             self.default = Some(key);
         } else {
@@ -122,24 +127,48 @@ impl Keyring {
     ///
     /// # Errors
     /// [`Error::Config`] when the keyring is empty.
-    pub fn writer(&self) -> Result<&RsaMasterKey> {
+    pub fn writer(&self) -> Result<&AnyMasterKey> {
         self.default.as_ref().ok_or_else(|| {
-            Error::Config("no master key: pass --public-key (or a private key) to encrypt".into())
+            Error::Config(
+                "no master key: pass --public-key (or a private key) or --kms-key-id to encrypt"
+                    .into(),
+            )
         })
     }
 
-    fn candidates(&self) -> Vec<&RsaMasterKey> {
+    fn candidates(&self) -> Vec<&AnyMasterKey> {
         self.default.iter().chain(self.extra.iter()).collect()
     }
 
-    fn pick(&self, matdesc: Option<&Matdesc>) -> Result<&RsaMasterKey> {
+    /// The key for an object with `matdesc` wrapped with `alg`: the key registered for the
+    /// matdesc, else the default key, unless only a key of the other algorithm would be
+    /// picked that way and a key of `alg` is loaded.
+    fn pick(&self, matdesc: Option<&Matdesc>, alg: WrapAlg) -> Result<&AnyMasterKey> {
+        let key = self.pick_by_matdesc(matdesc)?;
+        let registered = matdesc
+            .filter(|m| !m.is_empty())
+            .is_some_and(|m| key.matdesc() == Some(m));
+        if registered || key.wrap_alg() == alg {
+            return Ok(key);
+        }
+        Ok(self
+            .default
+            .iter()
+            .chain(self.extra.iter())
+            .find(|k| k.wrap_alg() == alg)
+            .unwrap_or(key))
+    }
+
+    fn pick_by_matdesc(&self, matdesc: Option<&Matdesc>) -> Result<&AnyMasterKey> {
         let all = self.candidates();
         let chosen =
             wrap::select(&all, self.default.as_ref(), matdesc).map_err(|_| match matdesc {
                 Some(m) => Error::NoKeyForMatdesc {
                     matdesc: m.as_str().to_owned(),
                 },
-                None => Error::Config("no master key loaded: pass --private-key to decrypt".into()),
+                None => Error::Config(
+                    "no master key loaded: pass --private-key or --kms-key-id to decrypt".into(),
+                ),
             })?;
         // Map the choice back to a reference into `self` (select borrows the temporary list).
         let index = all
@@ -151,7 +180,9 @@ impl Keyring {
             .chain(self.extra.iter())
             .nth(index)
             .ok_or_else(|| {
-                Error::Config("no master key loaded: pass --private-key to decrypt".into())
+                Error::Config(
+                    "no master key loaded: pass --private-key or --kms-key-id to decrypt".into(),
+                )
             })
     }
 
@@ -161,20 +192,20 @@ impl Keyring {
     /// [`Error::NoKeyForMatdesc`] when nothing matches; wrong-key and public-only errors that
     /// also name the matdesc that was looked for.
     pub fn open(&self, envelope: &Envelope) -> Result<ContentMaterial> {
-        let key = self.pick(envelope.matdesc.as_ref())?;
+        let key = self.pick(envelope.matdesc.as_ref(), envelope.wrap_alg)?;
         let matched = envelope
             .matdesc
             .as_ref()
             .is_some_and(|m| key.matdesc() == Some(m));
         wrap::open(key, envelope, &mut SysRng).map_err(|e| match (e, &envelope.matdesc) {
-            (osscse_core::Error::Wrap(WrapError::WrongKey), Some(m))
+            (KmsError::Core(osscse_core::Error::Wrap(WrapError::WrongKey)), Some(m))
                 if !matched && !m.is_empty() =>
             {
                 Error::NoKeyForMatdesc {
                     matdesc: m.as_str().to_owned(),
                 }
             }
-            (e, _) => Error::Core(e),
+            (e, _) => Error::from(e),
         })
     }
 
@@ -183,7 +214,11 @@ impl Keyring {
     /// # Errors
     /// As [`Keyring::open`].
     pub fn open_legacy(&self, envelope: &LegacyEnvelope) -> Result<ContentMaterial> {
-        let key = self.pick(envelope.matdesc.as_ref())?;
+        let alg = match envelope.wrap_alg {
+            LegacyWrapAlg::Kms => WrapAlg::Kms,
+            _ => WrapAlg::Rsa,
+        };
+        let key = self.pick(envelope.matdesc.as_ref(), alg)?;
         Ok(key.open_legacy(envelope, &mut SysRng)?)
     }
 

@@ -8,10 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Locations are `oss://BUCKET/KEY` or `file://DIR/KEY` (a local directory store: the
 /// ciphertext in DIR/KEY, the envelope in DIR/KEY.osscse-meta.json). Credentials come from
-/// OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN.
+/// OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN (also for KMS).
 ///
-/// Exit codes: 0 ok, 1 other, 2 usage, 3 not found, 4 credentials/configuration/access,
-/// 5 master key, 6 integrity (CRC-64, truncation), 7 network/service unavailable.
+/// Exit codes: 0 ok, 1 other, 2 usage, 3 not found, 4 credentials/configuration/access (OSS or
+/// KMS), 5 master key (wrong key, KMS key not found or disabled), 6 integrity (CRC-64,
+/// truncation), 7 network/service unavailable (OSS or KMS).
 #[derive(Debug, Parser)]
 #[command(name = "osscse", version, about, long_about)]
 pub(crate) struct Cli {
@@ -72,8 +73,14 @@ pub(crate) enum Command {
         /// Destination: oss://BUCKET/KEY or file://DIR/KEY.
         dst: String,
         /// The RSA public (or private) key PEM that wraps the data key.
-        #[arg(long)]
-        public_key: PathBuf,
+        #[arg(
+            long,
+            required_unless_present = "kms_key_id",
+            conflicts_with = "kms_key_id"
+        )]
+        public_key: Option<PathBuf>,
+        #[command(flatten)]
+        kms: KmsArgs,
         /// Material description naming the key, a JSON object of strings, e.g. '{"owner":"ops"}'.
         #[arg(long)]
         matdesc: Option<String>,
@@ -150,4 +157,21 @@ pub(crate) struct KeyArgs {
     /// for an object by matdesc when written as PATH=JSON, e.g. key.pem='{"owner":"ops"}'.
     #[arg(long = "private-key")]
     pub(crate) private_keys: Vec<String>,
+    #[command(flatten)]
+    pub(crate) kms: KmsArgs,
+}
+
+/// A KMS master key (`KMS/ALICLOUD`); KMS is called with the OSS credentials.
+#[derive(Debug, Args)]
+pub(crate) struct KmsArgs {
+    /// KMS customer master key (key id, ARN or alias/NAME) that wraps the data key.
+    #[arg(long)]
+    pub(crate) kms_key_id: Option<String>,
+    /// KMS region, e.g. cn-hangzhou (endpoint https://kms.REGION.aliyuncs.com unless
+    /// --kms-endpoint is given).
+    #[arg(long, requires = "kms_key_id")]
+    pub(crate) kms_region: Option<String>,
+    /// KMS endpoint URL, e.g. a VPC endpoint or http://127.0.0.1:9100.
+    #[arg(long, requires = "kms_key_id")]
+    pub(crate) kms_endpoint: Option<String>,
 }

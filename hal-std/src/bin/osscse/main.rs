@@ -3,8 +3,9 @@
 //! (`file://DIR/KEY`).
 //!
 //! Exit codes: 0 success, 1 other error, 2 usage, 3 object not found, 4 credentials /
-//! configuration / access denied, 5 master key problem (wrong key, no key for the matdesc),
-//! 6 integrity (CRC-64 mismatch, truncation, source changed), 7 network or service unavailable.
+//! configuration / access denied (OSS or KMS), 5 master key problem (wrong key, no key for the
+//! matdesc, KMS key not found or disabled), 6 integrity (CRC-64 mismatch, truncation, source
+//! changed), 7 network or service unavailable (OSS or KMS).
 #![forbid(unsafe_code)]
 #![allow(
     clippy::std_instead_of_core,

@@ -12,11 +12,12 @@ use osscse_core::envelope::Matdesc;
 use osscse_std::client::credentials_from_env;
 use osscse_std::encryption::{DownloadOptions, EncryptionClient, UploadOptions};
 use osscse_std::keys::{Keyring, generate_rsa, load_rsa_key};
+use osscse_std::kms::{AnyMasterKey, KmsClient, KmsConfig, KmsError, KmsMasterKey};
 use osscse_std::local::{LocalStore, PutOptions};
 use osscse_std::object::{from_io, write_file_atomically};
 use osscse_std::{Client, ClientConfig, Endpoint, Error, SignVersion};
 
-use crate::cli::{Cli, Command, Global, KeyArgs, SignVersionArg};
+use crate::cli::{Cli, Command, Global, KeyArgs, KmsArgs, SignVersionArg};
 use crate::location::Location;
 
 type Result<T> = std::result::Result<T, Error>;
@@ -39,7 +40,30 @@ pub(crate) fn exit_code(e: &Error) -> u8 {
         | Error::ShortSource { .. } => 6,
         Error::NoKeyForMatdesc { .. } => 5,
         Error::Core(Core::Wrap(_) | Core::Envelope(_)) => 5,
+        Error::Kms(k) => kms_exit_code(k),
         Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => 3,
+        _ => 1,
+    }
+}
+
+/// The exit code for a KMS failure: 4 authentication, access or configuration, 5 the CMK is
+/// missing, disabled or rejects the ciphertext, 7 KMS unreachable or failing (5xx).
+fn kms_exit_code(e: &KmsError) -> u8 {
+    use osscse_core::Error as Core;
+    if e.is_auth() {
+        return 4;
+    }
+    if e.is_key_not_found() || e.is_key_unusable() {
+        return 5;
+    }
+    match e {
+        KmsError::Transport { .. } => 7,
+        KmsError::Service { status, .. } if *status >= 500 => 7,
+        KmsError::Service {
+            status: 401 | 403, ..
+        }
+        | KmsError::Config(_) => 4,
+        KmsError::Core(Core::Wrap(_) | Core::Envelope(_)) => 5,
         _ => 1,
     }
 }
@@ -52,21 +76,36 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
             src,
             dst,
             public_key,
+            kms,
             matdesc,
             part_size,
             jobs,
             checkpoint,
             unencrypted_md5,
         } => {
-            let mut key = load_rsa_key(&public_key)?;
-            if let Some(m) = matdesc {
-                let parsed =
-                    Matdesc::parse(&m).map_err(|e| Error::Config(format!("--matdesc: {e}")))?;
-                // Written in the canonical form (sorted keys, no spaces), as the Go SDK does.
-                let canonical =
-                    Matdesc::parse(&parsed.canonical()).map_err(osscse_core::Error::from)?;
-                key = key.with_matdesc(canonical);
-            }
+            let key = match (&public_key, kms_key(&kms)?) {
+                (_, Some(k)) => AnyMasterKey::from(k),
+                (Some(path), None) => AnyMasterKey::from(load_rsa_key(path)?),
+                (None, None) => {
+                    return Err(Error::Config(
+                        "pass --public-key PEM or --kms-key-id to encrypt".into(),
+                    ));
+                }
+            };
+            let key = match matdesc {
+                Some(m) => {
+                    let parsed =
+                        Matdesc::parse(&m).map_err(|e| Error::Config(format!("--matdesc: {e}")))?;
+                    // Written in the canonical form (sorted keys, no spaces), as the Go SDK does.
+                    let canonical =
+                        Matdesc::parse(&parsed.canonical()).map_err(osscse_core::Error::from)?;
+                    match key {
+                        AnyMasterKey::Rsa(k) => k.with_matdesc(canonical).into(),
+                        AnyMasterKey::Kms(k) => k.with_matdesc(canonical).into(),
+                    }
+                }
+                None => key,
+            };
             let keys = Keyring::new(key);
             put(
                 g,
@@ -168,9 +207,26 @@ fn oss(g: &Global, keys: Keyring) -> Result<EncryptionClient> {
     Ok(EncryptionClient::new(client(g)?, keys))
 }
 
+/// The KMS master key named by `--kms-key-id`, if any, called with the OSS credentials.
+fn kms_key(args: &KmsArgs) -> Result<Option<KmsMasterKey>> {
+    let Some(key_id) = &args.kms_key_id else {
+        return Ok(None);
+    };
+    if key_id.is_empty() {
+        return Err(Error::Config(
+            "--kms-key-id is empty: pass the CMK's key id, ARN or alias".into(),
+        ));
+    }
+    let config = KmsConfig::from_options(args.kms_region.as_deref(), args.kms_endpoint.as_deref())?;
+    let client = KmsClient::new(config, credentials_from_env()?)?;
+    Ok(Some(KmsMasterKey::new(client, key_id)))
+}
+
 fn keyring(args: &KeyArgs) -> Result<Keyring> {
-    if args.private_keys.is_empty() {
-        return Err(Error::Config("pass --private-key PEM to decrypt".into()));
+    if args.private_keys.is_empty() && args.kms.kms_key_id.is_none() {
+        return Err(Error::Config(
+            "pass --private-key PEM or --kms-key-id to decrypt".into(),
+        ));
     }
     let mut ring = Keyring::empty();
     for spec in &args.private_keys {
@@ -185,6 +241,9 @@ fn keyring(args: &KeyArgs) -> Result<Keyring> {
                     .map_err(|e| Error::Config(format!("--private-key {path}: matdesc: {e}")))?,
             );
         }
+        ring.add(key);
+    }
+    if let Some(key) = kms_key(&args.kms)? {
         ring.add(key);
     }
     Ok(ring)
