@@ -2,9 +2,9 @@
 //! fault knobs need (body byte counting, pacing, early close).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 /// Longest request head accepted (request line plus headers).
@@ -423,4 +423,29 @@ pub(crate) fn write_response(
     }
     stream.flush()?;
     Ok(limit == body.len())
+}
+
+/// Accepts connections on `listener` in a thread named `name`, serving each one on its own
+/// thread (`name-conn`) with `serve`, until `stopped(shared)` is true when a connection arrives
+/// (the servers' `Drop` sets the flag and connects once to wake the loop).
+pub(crate) fn accept_loop<S: Send + Sync + 'static>(
+    listener: TcpListener,
+    name: &str,
+    shared: Arc<S>,
+    stopped: fn(&S) -> bool,
+    serve: fn(TcpStream, &S),
+) -> io::Result<JoinHandle<()>> {
+    let conn_name = format!("{name}-conn");
+    thread::Builder::new().name(name.into()).spawn(move || {
+        for conn in listener.incoming() {
+            if stopped(&shared) {
+                break;
+            }
+            let Ok(stream) = conn else { continue };
+            let s = Arc::clone(&shared);
+            let _ = thread::Builder::new()
+                .name(conn_name.clone())
+                .spawn(move || serve(stream, &s));
+        }
+    })
 }

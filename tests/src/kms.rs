@@ -28,7 +28,7 @@ use std::io::{self, BufReader};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use aes_gcm::aead::{Aead, Payload};
@@ -136,21 +136,13 @@ impl KmsServer {
             stop: AtomicBool::new(false),
             requests: AtomicU64::new(0),
         });
-        let s = Arc::clone(&shared);
-        let accept = thread::Builder::new()
-            .name("osscse-kms".into())
-            .spawn(move || {
-                for conn in listener.incoming() {
-                    if s.stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = conn else { continue };
-                    let s = Arc::clone(&s);
-                    let _ = thread::Builder::new()
-                        .name("osscse-kms-conn".into())
-                        .spawn(move || serve(stream, &s));
-                }
-            })?;
+        let accept = http::accept_loop(
+            listener,
+            "osscse-kms",
+            Arc::clone(&shared),
+            |s| s.stop.load(Ordering::SeqCst),
+            serve,
+        )?;
         Ok(Self {
             addr,
             shared,

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use osscse_core::sign::Credentials;
@@ -173,21 +173,13 @@ impl Server {
             stop: AtomicBool::new(false),
             requests: AtomicU64::new(0),
         });
-        let s = Arc::clone(&shared);
-        let accept = thread::Builder::new()
-            .name("osscse-server".into())
-            .spawn(move || {
-                for conn in listener.incoming() {
-                    if s.stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = conn else { continue };
-                    let s = Arc::clone(&s);
-                    let _ = thread::Builder::new()
-                        .name("osscse-conn".into())
-                        .spawn(move || serve(stream, &s));
-                }
-            })?;
+        let accept = http::accept_loop(
+            listener,
+            "osscse-server",
+            Arc::clone(&shared),
+            |s| s.stop.load(Ordering::SeqCst),
+            serve,
+        )?;
         Ok(Self {
             addr,
             shared,
