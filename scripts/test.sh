@@ -72,7 +72,7 @@ step "tests: osscse-tests (loopback server with the official SDKs)"
 cargo test -p osscse-tests
 
 if [ -f scripts/fuzz.sh ]; then
-  step "fuzz: every target for ${FUZZ_SECONDS:-30}s (scripts/fuzz.sh)"
+  step "fuzz: every target, fixed seed and run count (scripts/fuzz.sh)"
   bash scripts/fuzz.sh
 fi
 

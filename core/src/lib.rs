@@ -25,6 +25,9 @@ pub mod content;
 pub mod engine;
 pub mod envelope;
 pub mod error;
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "sign")]
 pub mod sign;
 pub mod stream;

@@ -138,23 +138,123 @@ pub fn seal<K: MasterKey + ?Sized>(
     })
 }
 
-/// Unwraps `envelope`'s data key and IV with `key`.
+/// Which unwrapped IVs [`open_with`] accepts.
+///
+/// Every official SDK (Go, Java, Python, C++, PHP) and osscse generate IVs whose bytes 8..12
+/// are zero (FORMAT.md §3.1), so by default an unwrapped IV without that structure is taken
+/// as the sign of a wrong master key: with RSA PKCS#1 v1.5 implicit rejection, a wrong private
+/// key returns pseudo-random bytes of pseudo-random length instead of an error, and the length
+/// check alone lets about one such value in `k − 10` through (SECURITY.md, "Wrong keys").
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IvLayout {
+    /// Bytes 8..12 of the IV must be zero, as every official SDK writes them (the default).
+    #[default]
+    Sdk,
+    /// Any 16-byte IV: only for objects from a foreign writer that draws all 16 bytes at
+    /// random. This weakens wrong-key detection to the length check.
+    Any,
+}
+
+impl IvLayout {
+    /// Whether `iv` has this layout.
+    pub fn accepts(self, iv: &[u8; crate::content::IV_LEN]) -> bool {
+        match self {
+            Self::Sdk => iv[8..12] == [0; 4],
+            Self::Any => true,
+        }
+    }
+}
+
+/// Unwraps `envelope`'s data key and IV with `key`, requiring the SDKs' IV layout
+/// ([`IvLayout::Sdk`]).
 ///
 /// # Errors
 /// [`WrapError::AlgorithmMismatch`] when the envelope's wrap-alg is not the key's,
-/// [`WrapError::WrongKey`] when the unwrapped key is not 32 bytes or the IV not 16, and the
-/// master key's own errors.
+/// [`WrapError::WrongKey`] when the unwrapped key is not 32 bytes, the IV not 16 or the IV's
+/// bytes 8..12 are not zero, and the master key's own errors.
 pub fn open<K: MasterKey + ?Sized>(
     key: &K,
     envelope: &Envelope,
     rng: &mut dyn CryptoSource,
+) -> Result<ContentMaterial, K::Error> {
+    open_with(key, envelope, rng, IvLayout::Sdk)
+}
+
+/// As [`open`], with the IV layout to accept.
+///
+/// # Errors
+/// As [`open`]; with [`IvLayout::Any`] the IV's bytes 8..12 are not checked.
+pub fn open_with<K: MasterKey + ?Sized>(
+    key: &K,
+    envelope: &Envelope,
+    rng: &mut dyn CryptoSource,
+    layout: IvLayout,
 ) -> Result<ContentMaterial, K::Error> {
     if envelope.wrap_alg != key.wrap_alg() {
         return Err(Error::from(WrapError::AlgorithmMismatch).into());
     }
     let data_key = key.unwrap(rng, &envelope.wrapped_key)?;
     let iv = key.unwrap(rng, &envelope.wrapped_iv)?;
-    Ok(ContentMaterial::from_slices(&data_key, &iv).map_err(Error::from)?)
+    let material = ContentMaterial::from_slices(&data_key, &iv).map_err(Error::from)?;
+    if !layout.accepts(material.iv()) {
+        return Err(Error::from(WrapError::WrongKey).into());
+    }
+    Ok(material)
+}
+
+/// Whether an error from [`open_with`] means "this key is not the object's key, try the next
+/// one": a wrong key, a wrapped value of another key size, or another algorithm.
+pub fn is_wrong_key(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Wrap(
+            WrapError::WrongKey | WrapError::WrappedLength { .. } | WrapError::AlgorithmMismatch
+        )
+    )
+}
+
+/// Opens `envelope` with the first of several master keys that can: the keys whose matdesc
+/// equals the envelope's (semantically) first, then `default`, then every other key, in
+/// order, each tried at most once. A key that fails as a wrong key ([`is_wrong_key`]: a
+/// length, IV-layout or algorithm mismatch) is skipped; any other error (a KMS outage, a
+/// public-only key, an RNG failure) stops the search and is returned.
+///
+/// Returns the material and the index in `keys` of the key that opened it (`keys.len()` for
+/// `default`).
+///
+/// # Errors
+/// [`WrapError::NoMatchingKey`] when there is no key at all, otherwise the error of the last
+/// key tried when every key was a wrong key.
+pub fn open_any<K, E>(
+    keys: &[&K],
+    default: Option<&K>,
+    envelope: &Envelope,
+    rng: &mut dyn CryptoSource,
+    layout: IvLayout,
+    wrong_key: impl Fn(&E) -> bool,
+) -> Result<(ContentMaterial, usize), E>
+where
+    K: MasterKey<Error = E> + ?Sized,
+    E: From<Error>,
+{
+    let wanted = envelope.matdesc.as_ref().filter(|m| !m.is_empty());
+    let matches = |k: &K| k.matdesc().filter(|m| !m.is_empty()) == wanted;
+    let order = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| matches(k))
+        .chain(default.iter().map(|k| (keys.len(), k)))
+        .chain(keys.iter().enumerate().filter(|(_, k)| !matches(k)));
+    let mut last = None;
+    for (i, key) in order {
+        match open_with(*key, envelope, rng, layout) {
+            Ok(material) => return Ok((material, i)),
+            Err(e) if wrong_key(&e) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::from(WrapError::NoMatchingKey).into()))
 }
 
 /// Picks the key for an object's matdesc: the first key whose matdesc is semantically equal

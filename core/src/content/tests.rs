@@ -119,6 +119,7 @@ fn fixture_counters_from_format_md() {
         .unwrap();
     let m = ContentMaterial::from_parts([0; 32], iv);
     let plan = RangePlan::resolve(ByteRange::parse("bytes=100-199").unwrap(), 21839).unwrap();
+    #[cfg(feature = "alloc")]
     assert_eq!(plan.request_header(), "bytes=96-199");
     assert_eq!(plan.skip(), 4);
     assert_eq!(

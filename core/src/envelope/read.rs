@@ -31,9 +31,15 @@ const LEGACY_NAMES: [&str; 5] = [
 /// Parses an object's response headers (any order, names case-insensitive, unrelated headers
 /// ignored) into what they say about its encryption.
 ///
-/// An object is encrypted when any of the key, start, cek-alg or wrap-alg headers is present;
-/// then all four must be present and valid. A lone stripped header is therefore an error, not
-/// ciphertext handed back as plaintext.
+/// An object is encrypted when **any** `client-side-encryption-*` header (or any legacy
+/// `oss-crypto-*` header) is present, even with an empty value; then the key, start, cek-alg
+/// and wrap-alg headers must all be present, non-empty and valid. A partial or emptied
+/// envelope is therefore an error, never ciphertext handed back as plaintext. When both
+/// current and legacy headers are present, the current envelope is the one read.
+///
+/// A header may appear more than once only with the identical value (after trimming spaces
+/// and tabs); two different values for one field are [`EnvelopeError::Duplicate`]. An empty
+/// matdesc (`{}`, or an empty value) is the same as no matdesc.
 ///
 /// # Errors
 /// An [`EnvelopeError`] naming the header and the problem.
@@ -71,8 +77,12 @@ where
         data_size,
         part_size,
     ] = current;
-    let present = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
-    if [&key, &start, &cek, &wrap].into_iter().any(present) {
+    let any_current = [
+        &key, &start, &cek, &wrap, &matdesc, &ucl, &umd5, &data_size, &part_size,
+    ]
+    .into_iter()
+    .any(Option::is_some);
+    if any_current {
         let wrapped_key = b64(key, Field::Key)?;
         let wrapped_iv = b64(start, Field::Start)?;
         match nonempty(cek, Field::CekAlg)?.as_str() {
@@ -112,8 +122,8 @@ where
             part_size,
         }));
     }
-    let [lkey, lstart, lcek, lwrap, lmatdesc] = legacy;
-    if present(&lkey) {
+    if legacy.iter().any(Option::is_some) {
+        let [lkey, lstart, lcek, lwrap, lmatdesc] = legacy;
         let wrapped_key = b64(lkey, Field::Key)?;
         let wrapped_start = b64(lstart, Field::Start)?;
         match nonempty(lcek, Field::CekAlg)?.as_str() {
@@ -180,9 +190,11 @@ fn number(v: Option<String>, field: Field) -> Result<Option<u64>, EnvelopeError>
     }
 }
 
+/// An absent, empty or `{}` matdesc is no matdesc: SDKs omit the header when it is empty, and
+/// emitting never writes an empty one, so parse → emit → parse is stable.
 fn parse_matdesc(v: Option<String>) -> Result<Option<Matdesc>, EnvelopeError> {
     match v.filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => Ok(Some(Matdesc::parse(&s)?)),
+        Some(s) => Ok(Some(Matdesc::parse(&s)?).filter(|m| !m.is_empty())),
     }
 }

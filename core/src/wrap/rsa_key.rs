@@ -153,9 +153,10 @@ impl RsaMasterKey {
         self
     }
 
-    /// Modulus size in bits.
+    /// Modulus size in bits: the bit length of the modulus itself, so a 2041-bit modulus is
+    /// 2041 (not its byte length × 8) and does not pass a 2048-bit policy.
     pub fn bits(&self) -> u32 {
-        u32::try_from(self.public.size() * 8).unwrap_or(u32::MAX)
+        self.public.n().as_ref().bit_width()
     }
 
     /// Whether the private key is held.
