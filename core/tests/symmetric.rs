@@ -283,8 +283,11 @@ fn keyring_picks_the_symmetric_key_by_matdesc() {
     );
 }
 
+fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
 #[test]
 fn key_length_debug_and_nonce_freshness() {
+    zeroize_on_drop::<AesGcmMasterKey>();
     for len in [0, 16, 31, 33, 64] {
         assert_eq!(
             AesGcmMasterKey::from_bytes(&vec![7; len]).unwrap_err(),

@@ -43,6 +43,9 @@ impl core::fmt::Debug for AesGcmMasterKey {
     }
 }
 
+/// The only secret field is a `Zeroizing` array, wiped when the key drops.
+impl zeroize::ZeroizeOnDrop for AesGcmMasterKey {}
+
 impl AesGcmMasterKey {
     /// Uses 32 raw key bytes (copied; zeroize the caller's copy yourself).
     ///
