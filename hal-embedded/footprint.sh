@@ -7,7 +7,11 @@
 # and the peak heap for the RSA-2048 wrap, measured by running the "s" build under
 # qemu-system-arm (mps2-an386) with a high-water-mark allocator.
 # Targets (issue 6): <= 96 KiB flash, <= 32 KiB RAM including heap.
-# The last line is: flash_bytes=N ram_bytes=N heap_peak_bytes=N (for opt-level "s").
+# Also the symmetric build (`--no-default-features --features symmetric`: an AES-256 CMK and the
+# AES-GCM wrap instead of the RSA public key) at opt-level "s", run the same way; target
+# (issue 14): <= 48 KiB flash. Its line is the second last:
+#   symmetric_flash_bytes=N symmetric_ram_bytes=N symmetric_heap_peak_bytes=N
+# The last line is: flash_bytes=N ram_bytes=N heap_peak_bytes=N (RSA build, opt-level "s").
 # Needs the thumbv7em-none-eabihf target and qemu-system-arm (run bash scripts/test-embedded.sh once).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,15 +34,20 @@ sum_sections() { # ELF section-names...
 }
 
 declare -A flash ram elf_of
-for opt in s z; do
-  target_dir="$fw/target/footprint-$opt"
+# build NAME OPT [cargo args...]: records flash[NAME], ram[NAME], elf_of[NAME]
+build() {
+  local name="$1" opt="$2"; shift 2
+  local target_dir="$fw/target/footprint-$name"
   (cd "$fw" && CARGO_TARGET_DIR="$target_dir" CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" \
-    cargo build --release --quiet)
-  elf="$target_dir/thumbv7em-none-eabihf/release/$elf_name"
-  elf_of[$opt]="$elf"
-  flash[$opt]=$(sum_sections "$elf" .vector_table .text .rodata .data)
-  ram[$opt]=$(sum_sections "$elf" .data .bss .uninit)
-done
+    cargo build --release --quiet "$@")
+  local elf="$target_dir/thumbv7em-none-eabihf/release/$elf_name"
+  elf_of[$name]="$elf"
+  flash[$name]=$(sum_sections "$elf" .vector_table .text .rodata .data)
+  ram[$name]=$(sum_sections "$elf" .data .bss .uninit)
+}
+build s s
+build z z
+build sym s --no-default-features --features symmetric
 
 qemu="${OSSCSE_QEMU_SYSTEM_ARM:-}"
 if [ -z "$qemu" ]; then
@@ -47,17 +56,29 @@ if [ -z "$qemu" ]; then
   else echo "footprint: qemu-system-arm not found; run bash scripts/test-embedded.sh first" >&2; exit 1
   fi
 fi
-out="$(timeout 120 "$qemu" -cpu cortex-m4 -machine mps2-an386 -nographic -monitor none \
-  -semihosting-config enable=on,target=native -kernel "${elf_of[s]}")"
-grep -qx 'result=ok' <<<"$out" || { echo "footprint: firmware run failed:" >&2; echo "$out" >&2; exit 1; }
+run() { # ELF -> firmware output (fails the report when the firmware does not print result=ok)
+  local out
+  out="$(timeout 120 "$qemu" -cpu cortex-m4 -machine mps2-an386 -nographic -monitor none \
+    -semihosting-config enable=on,target=native -kernel "$1")"
+  grep -qx 'result=ok' <<<"$out" || { echo "footprint: firmware run failed ($1):" >&2; echo "$out" >&2; exit 1; }
+  echo "$out"
+}
+out="$(run "${elf_of[s]}")"
 heap_wrap=$(sed -n 's/^heap_wrap_peak_bytes=//p' <<<"$out")
 heap_total=$(sed -n 's/^heap_peak_bytes=//p' <<<"$out")
+sym_out="$(run "${elf_of[sym]}")"
+sym_heap_wrap=$(sed -n 's/^heap_wrap_peak_bytes=//p' <<<"$sym_out")
+sym_heap_total=$(sed -n 's/^heap_peak_bytes=//p' <<<"$sym_out")
 
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
 printf '%-10s %12s %12s\n' "opt-level" "flash" "static RAM"
 for opt in s z; do
   printf '%-10s %12s %12s\n' "\"$opt\"" "$(kib "${flash[$opt]}")" "$(kib "${ram[$opt]}")"
 done
+printf '%-10s %12s %12s   %s\n' "\"s\" sym" "$(kib "${flash[sym]}")" "$(kib "${ram[sym]}")" \
+  "symmetric CMK (AES-256-GCM wrap) instead of RSA"
 echo "heap peak: RSA-2048 wrap of key and IV $heap_wrap B; whole run $heap_total B (arena 16384 B, counted in static RAM)"
-echo "targets: flash <= 98304 B, RAM incl. heap <= 32768 B"
+echo "heap peak (symmetric): AES-GCM wrap of key and IV $sym_heap_wrap B; whole run $sym_heap_total B (arena 8192 B, counted in static RAM)"
+echo "targets: flash <= 98304 B (symmetric <= 49152 B), RAM incl. heap <= 32768 B"
+echo "symmetric_flash_bytes=${flash[sym]} symmetric_ram_bytes=${ram[sym]} symmetric_heap_peak_bytes=$sym_heap_wrap"
 echo "flash_bytes=${flash[s]} ram_bytes=${ram[s]} heap_peak_bytes=$heap_wrap"

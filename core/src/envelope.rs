@@ -6,7 +6,8 @@ pub const HEADER_KEY: &str = "x-oss-meta-client-side-encryption-key";
 pub const HEADER_START: &str = "x-oss-meta-client-side-encryption-start";
 /// `x-oss-meta-client-side-encryption-cek-alg`: always [`CEK_ALG_AES_CTR`].
 pub const HEADER_CEK_ALG: &str = "x-oss-meta-client-side-encryption-cek-alg";
-/// `x-oss-meta-client-side-encryption-wrap-alg`: [`WRAP_ALG_RSA`] or [`WRAP_ALG_KMS`].
+/// `x-oss-meta-client-side-encryption-wrap-alg`: [`WRAP_ALG_RSA`], [`WRAP_ALG_KMS`]
+/// or [`WRAP_ALG_AES_GCM`].
 pub const HEADER_WRAP_ALG: &str = "x-oss-meta-client-side-encryption-wrap-alg";
 /// `x-oss-meta-client-side-encryption-matdesc`: the material description JSON.
 pub const HEADER_MATDESC: &str = "x-oss-meta-client-side-encryption-matdesc";
@@ -27,6 +28,8 @@ pub const CEK_ALG_AES_CTR: &str = "AES/CTR/NoPadding";
 pub const WRAP_ALG_RSA: &str = "RSA/NONE/PKCS1Padding";
 /// Alibaba Cloud KMS key wrapping.
 pub const WRAP_ALG_KMS: &str = "KMS/ALICLOUD";
+/// AES-256-GCM wrapping under a symmetric CMK (osscse's extension, docs/symmetric.md).
+pub const WRAP_ALG_AES_GCM: &str = "AES/GCM/NoPadding";
 
 /// Legacy oss2 (2.5 – 2.7) header carrying the wrapped data key.
 pub const LEGACY_HEADER_KEY: &str = "x-oss-meta-oss-crypto-key";

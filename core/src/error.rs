@@ -87,7 +87,7 @@ pub enum EnvelopeError {
     InvalidText(Field),
     /// `cek-alg` is not `AES/CTR/NoPadding`.
     UnsupportedCekAlg,
-    /// `wrap-alg` is neither `RSA/NONE/PKCS1Padding` nor `KMS/ALICLOUD`.
+    /// `wrap-alg` is not `RSA/NONE/PKCS1Padding`, `KMS/ALICLOUD` or `AES/GCM/NoPadding`.
     UnsupportedWrapAlg,
     /// The matdesc is not a JSON object of string to string.
     InvalidMatdesc(MatdescError),
@@ -138,7 +138,8 @@ pub enum MatdescError {
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WrapError {
-    /// The key text is not a PEM or DER RSA key in a supported encoding.
+    /// The key text is not a PEM or DER RSA key in a supported encoding, or a symmetric key is
+    /// not 32 bytes.
     InvalidKey,
     /// The key is smaller than the policy allows for this operation.
     KeyTooSmall {
@@ -257,7 +258,7 @@ impl fmt::Display for EnvelopeError {
                 "content algorithm is not AES/CTR/NoPadding; osscse cannot decrypt this object",
             ),
             Self::UnsupportedWrapAlg => f.write_str(
-                "key-wrap algorithm is neither RSA/NONE/PKCS1Padding nor KMS/ALICLOUD; osscse cannot unwrap this object's key",
+                "key-wrap algorithm is not RSA/NONE/PKCS1Padding, KMS/ALICLOUD or AES/GCM/NoPadding; osscse cannot unwrap this object's key",
             ),
             Self::InvalidMatdesc(e) => write!(f, "matdesc is not a JSON object of strings: {e}"),
             Self::PartSizeNotMultipleOf16 => f.write_str("part-size is zero or not a multiple of 16"),
@@ -289,7 +290,7 @@ impl fmt::Display for WrapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::InvalidKey => f.write_str(
-                "not an RSA key in a supported encoding (PEM or DER: SPKI or PKCS#1 public, PKCS#8 or PKCS#1 private)",
+                "not an RSA key in a supported encoding (PEM or DER: SPKI or PKCS#1 public, PKCS#8 or PKCS#1 private), or a symmetric key that is not 32 bytes",
             ),
             Self::KeyTooSmall { bits, minimum } => write!(
                 f,

@@ -18,6 +18,11 @@ mod rsa_key;
 #[cfg(feature = "rsa")]
 pub use rsa_key::{KeyPolicy, RsaMasterKey};
 
+#[cfg(feature = "aes-gcm-wrap")]
+mod aes_gcm;
+#[cfg(feature = "aes-gcm-wrap")]
+pub use aes_gcm::{AES_GCM_KEY_LEN, AES_GCM_NONCE_LEN, AES_GCM_TAG_LEN, AesGcmMasterKey};
+
 /// A source of cryptographically secure random bytes, object-safe so that master keys can be
 /// used as trait objects. Every `rand_core::TryCryptoRng` is one.
 pub trait CryptoSource {
@@ -61,7 +66,8 @@ impl rand_core::TryCryptoRng for SourceRng<'_> {}
 
 /// A customer master key (CMK) that wraps and unwraps data keys and IVs.
 ///
-/// Implemented here for RSA ([`RsaMasterKey`], with feature `rsa`) and in `osscse-std` for KMS.
+/// Implemented here for RSA ([`RsaMasterKey`], with feature `rsa`) and symmetric AES-256-GCM keys
+/// ([`AesGcmMasterKey`], with feature `aes-gcm-wrap`), and in `osscse-std` for KMS.
 ///
 /// # Implementing a master key
 ///

@@ -17,6 +17,9 @@ pub(crate) const IV_OBJECT_COUNTER: u32 = 42;
 pub(crate) const PAYLOAD: &[u8] = b"{\"device\":\"osscse-fw-device-0001\",\"t\":1763900000,\"temp_c\":21.5,\"rh\":40.25,\"seq\":42} telemetry over AES-256-CTR";
 /// The RSA-2048 master public key (SubjectPublicKeyInfo DER).
 pub(crate) const RSA_PUBLIC_KEY_DER: &[u8] = include_bytes!("../tests/data/test_rsa_2048_pub.der");
+/// The symmetric CMK of the `symmetric` build (AES-256-GCM wrap). Test value only: a real
+/// device keeps its own CMK in protected storage, never in the image.
+pub(crate) const SYMMETRIC_CMK: [u8; 32] = *b"osscse-fw-device-0001-test-cmk!!";
 /// Bucket, object key and region of the signed PUT.
 pub(crate) const BUCKET: &str = "telemetry-bucket";
 /// Object key of the signed PUT.

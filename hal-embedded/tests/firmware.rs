@@ -2,7 +2,9 @@
 //! (`mps2-an386`, semihosting) and recomputes every line it prints with osscse-core on the host:
 //! the CSE envelope headers (the two RSA PKCS#1 v1.5 wraps: same DRBG state, so byte-identical),
 //! the AES-256-CTR ciphertext (soft AES on the M4 vs the host backend), and the V4
-//! `Authorization` header. The envelope is also opened with the test private key.
+//! `Authorization` header. The envelope is also opened with the test private key. The
+//! `symmetric` build (an AES-256 CMK instead of the RSA public key, AES-GCM wrap) is run and
+//! checked the same way, its envelope opened with the same CMK.
 //!
 //! Needs `qemu-system-arm` (PATH, `$OSSCSE_QEMU_SYSTEM_ARM`, or `<repo>/.tools/qemu-root`, which
 //! `scripts/test-embedded.sh` installs) and the `thumbv7em-none-eabihf` target. Skips without
@@ -18,7 +20,7 @@ use std::time::Instant;
 use osscse_core::Keystream;
 use osscse_core::envelope::{self, ObjectEncryption};
 use osscse_core::sign::{Credentials, Request, v4};
-use osscse_core::wrap::{self, RsaMasterKey};
+use osscse_core::wrap::{self, AesGcmMasterKey, MasterKey, RsaMasterKey};
 use osscse_embedded::{CtrDrbg, IvPrefix, generate_material};
 
 #[allow(dead_code)]
@@ -55,21 +57,36 @@ fn find_qemu() -> Option<PathBuf> {
     ok.then(|| PathBuf::from("qemu-system-arm"))
 }
 
-fn build_firmware() -> Option<PathBuf> {
+/// Builds the firmware with `features` (cargo arguments) into `firmware/target/<name>`.
+fn build_firmware(name: &str, features: &[&str]) -> Option<PathBuf> {
     let dir = manifest_dir().join("firmware");
-    let target_dir = dir.join("target");
+    let target_dir = dir.join("target").join(name);
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&dir)
         .env("CARGO_TARGET_DIR", &target_dir)
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("RUSTFLAGS")
         .args(["build", "--release", "--quiet"])
+        .args(features)
         .status()
         .expect("run cargo for the firmware");
     if !status.success() {
         return None;
     }
     Some(target_dir.join("thumbv7em-none-eabihf/release/osscse-firmware-example"))
+}
+
+/// Builds and runs one firmware build under QEMU; `None` (after skipping) without the tools.
+fn firmware_output(name: &str, features: &[&str]) -> Option<String> {
+    let Some(qemu) = find_qemu() else {
+        skip_or_fail("qemu-system-arm not found");
+        return None;
+    };
+    let Some(elf) = build_firmware(name, features) else {
+        skip_or_fail("firmware build failed (is the thumbv7em-none-eabihf target installed?)");
+        return None;
+    };
+    Some(run_qemu(&qemu, &elf))
 }
 
 fn run_qemu(qemu: &Path, elf: &Path) -> String {
@@ -109,18 +126,38 @@ fn run_qemu(qemu: &Path, elf: &Path) -> String {
 
 #[test]
 fn firmware_output_matches_host_computation() {
-    let Some(qemu) = find_qemu() else {
-        skip_or_fail("qemu-system-arm not found");
+    let Some(output) = firmware_output("rsa", &[]) else {
         return;
     };
-    let Some(elf) = build_firmware() else {
-        skip_or_fail("firmware build failed (is the thumbv7em-none-eabihf target installed?)");
-        if std::env::var("CI").as_deref() == Ok("true") {
-            unreachable!();
-        }
+    let master = RsaMasterKey::from_public_der(fixture::RSA_PUBLIC_KEY_DER).unwrap();
+    let pem = std::fs::read_to_string(manifest_dir().join("tests/data/test_rsa_2048.pem")).unwrap();
+    let private = RsaMasterKey::from_private_pem(&pem).unwrap();
+    let peak = check_output(&output, &master, &private, "RSA/NONE/PKCS1Padding");
+    assert!(peak > 0, "the RSA wrap must allocate");
+    eprintln!("firmware: heap peak for two RSA-2048 wraps = {peak} bytes");
+}
+
+/// The `symmetric` build: a device holding an AES-256 CMK (AES-GCM wrap, nonces from the DRBG).
+#[test]
+fn symmetric_firmware_output_matches_host_computation() {
+    let Some(output) = firmware_output(
+        "symmetric",
+        &["--no-default-features", "--features", "symmetric"],
+    ) else {
         return;
     };
-    let output = run_qemu(&qemu, &elf);
+    let cmk = AesGcmMasterKey::from_bytes(&fixture::SYMMETRIC_CMK).unwrap();
+    let peak = check_output(&output, &cmk, &cmk, "AES/GCM/NoPadding");
+    eprintln!("symmetric firmware: heap peak for two AES-GCM wraps = {peak} bytes");
+}
+
+/// Recomputes every line of the firmware's `output` on the host with `master` (the key the
+/// device holds) and opens the device's envelope with `opener`; returns the wrap's heap peak.
+fn check_output<K, O>(output: &str, master: &K, opener: &O, wrap_alg: &str) -> usize
+where
+    K: MasterKey<Error = osscse_core::Error>,
+    O: MasterKey<Error = osscse_core::Error>,
+{
     let lines: HashMap<&str, &str> = output
         .lines()
         .filter_map(|l| l.trim_end().split_once('='))
@@ -137,12 +174,11 @@ fn firmware_output_matches_host_computation() {
     };
 
     // Host recomputation with the same fixed inputs: the same DRBG stream gives the same data
-    // key, IV and RSA padding, so every header must be byte-identical.
+    // key, IV and RSA padding (or GCM nonces), so every header must be byte-identical.
     let mut drbg = CtrDrbg::instantiate(&fixture::DRBG_SEED, fixture::PERSONALIZATION).unwrap();
-    let master = RsaMasterKey::from_public_der(fixture::RSA_PUBLIC_KEY_DER).unwrap();
     let prefix = IvPrefix::new(fixture::IV_DEVICE_TAG, fixture::IV_OBJECT_COUNTER);
     let material = generate_material(&mut drbg, Some(prefix)).unwrap();
-    let mut envelope = wrap::seal(&master, &material, &mut drbg).unwrap();
+    let mut envelope = wrap::seal(master, &material, &mut drbg).unwrap();
     envelope.unencrypted_content_length = Some(fixture::PAYLOAD.len() as u64);
     let expected_headers = envelope.headers();
     let device_headers: Vec<(String, String)> = output
@@ -155,21 +191,25 @@ fn firmware_output_matches_host_computation() {
         .map(|(n, v)| ((*n).to_owned(), v.clone()))
         .collect();
     assert_eq!(device_headers, host_headers, "envelope headers");
+    assert!(
+        device_headers
+            .iter()
+            .any(|(n, v)| n == envelope::HEADER_WRAP_ALG && v == wrap_alg),
+        "wrap-alg {wrap_alg} in {device_headers:?}"
+    );
 
     let mut ciphertext = fixture::PAYLOAD.to_vec();
     Keystream::new(material.key(), material.iv()).apply(&mut ciphertext);
     assert_eq!(field("ciphertext"), hex::encode(&ciphertext), "ciphertext");
 
-    // Independent check: the master private key opens the device's envelope (parsed from the
+    // Independent check: the reader's key opens the device's envelope (parsed from the
     // printed headers), and the key and IV decrypt the device's ciphertext to the payload.
     let parsed =
         envelope::parse(device_headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))).unwrap();
     let ObjectEncryption::Envelope(parsed) = parsed else {
         panic!("no envelope in the firmware output");
     };
-    let pem = std::fs::read_to_string(manifest_dir().join("tests/data/test_rsa_2048.pem")).unwrap();
-    let private = RsaMasterKey::from_private_pem(&pem).unwrap();
-    let opened = wrap::open(&private, &parsed, &mut drbg).unwrap();
+    let opened = wrap::open(opener, &parsed, &mut drbg).unwrap();
     assert_eq!(opened.iv()[..8], prefix.bytes());
     assert_eq!(opened.iv()[8..12], [0; 4]);
     let mut plain = hex::decode(field("ciphertext")).unwrap();
@@ -195,7 +235,5 @@ fn firmware_output_matches_host_computation() {
     .unwrap();
     assert_eq!(Some(field("authorization")), signed.authorization());
 
-    let peak: usize = field("heap_wrap_peak_bytes").parse().unwrap();
-    assert!(peak > 0, "the RSA wrap must allocate");
-    eprintln!("firmware: heap peak for two RSA-2048 wraps = {peak} bytes");
+    field("heap_wrap_peak_bytes").parse().unwrap()
 }

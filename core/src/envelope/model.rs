@@ -15,6 +15,8 @@ pub enum WrapAlg {
     Rsa,
     /// `KMS/ALICLOUD`: Alibaba Cloud KMS `Encrypt`/`Decrypt`.
     Kms,
+    /// `AES/GCM/NoPadding`: AES-256-GCM under a symmetric CMK (docs/symmetric.md).
+    AesGcm,
 }
 
 impl WrapAlg {
@@ -23,6 +25,7 @@ impl WrapAlg {
         match self {
             Self::Rsa => WRAP_ALG_RSA,
             Self::Kms => WRAP_ALG_KMS,
+            Self::AesGcm => WRAP_ALG_AES_GCM,
         }
     }
 }

@@ -92,6 +92,7 @@ where
         let wrap_alg = match nonempty(wrap, Field::WrapAlg)?.as_str() {
             WRAP_ALG_RSA => WrapAlg::Rsa,
             WRAP_ALG_KMS => WrapAlg::Kms,
+            WRAP_ALG_AES_GCM => WrapAlg::AesGcm,
             _ => return Err(EnvelopeError::UnsupportedWrapAlg),
         };
         let unencrypted_content_md5 = match umd5.filter(|s| !s.is_empty()) {

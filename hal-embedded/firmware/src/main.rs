@@ -1,8 +1,9 @@
 //! osscse-embedded firmware example for QEMU `mps2-an386` (Cortex-M4F), run with semihosting.
 //!
 //! With the fixed inputs of `fixture.rs` it seals an object (data key and IV from the CTR_DRBG
-//! with a counter IV prefix, both RSA-wrapped into the CSE envelope: osscse-embedded's
-//! `SealedObject` over osscse-core's `RsaMasterKey`), encrypts a telemetry payload chunk by
+//! with a counter IV prefix, both wrapped into the CSE envelope: osscse-embedded's
+//! `SealedObject` over osscse-core's `RsaMasterKey`, or `AesGcmMasterKey` in the `symmetric`
+//! build), encrypts a telemetry payload chunk by
 //! chunk, signs the PUT with V4 and prints the public results as `name=value` lines. `hal-embedded/tests/firmware.rs` recomputes every
 //! line with osscse-core on the host. Nothing secret is printed.
 //!
@@ -24,6 +25,9 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprint, hprintln};
 use embedded_alloc::LlffHeap;
 use osscse_core::sign::{Credentials, Request, v4};
+#[cfg(feature = "symmetric")]
+use osscse_core::wrap::AesGcmMasterKey;
+#[cfg(feature = "rsa")]
 use osscse_core::wrap::RsaMasterKey;
 use osscse_embedded::{CtrDrbg, IvPrefix, SealedObject};
 
@@ -32,8 +36,20 @@ mod fixture {
     include!("../fixture.rs");
 }
 
+#[cfg(all(feature = "rsa", feature = "symmetric"))]
+compile_error!(
+    "build either the RSA firmware (default) or --no-default-features --features symmetric"
+);
+#[cfg(not(any(feature = "rsa", feature = "symmetric")))]
+compile_error!("enable one master key: feature rsa (default) or symmetric");
+
 /// Heap size: enough for one RSA-2048 wrap and the V4 signer's strings.
+#[cfg(feature = "rsa")]
 const HEAP_SIZE: usize = 16 * 1024;
+/// Heap size: the AES-GCM wrap needs only the two wrapped values; the rest is the envelope
+/// headers and the V4 signer's strings.
+#[cfg(feature = "symmetric")]
+const HEAP_SIZE: usize = 8 * 1024;
 
 /// `LlffHeap` plus a high-water mark of the bytes in use.
 struct TrackingHeap {
@@ -100,12 +116,17 @@ fn main() -> ! {
     let Ok(mut drbg) = CtrDrbg::instantiate(&fixture::DRBG_SEED, fixture::PERSONALIZATION) else {
         fail("drbg instantiate");
     };
+    #[cfg(feature = "rsa")]
     let Ok(master) = RsaMasterKey::from_public_der(fixture::RSA_PUBLIC_KEY_DER) else {
         fail("rsa public key");
     };
+    #[cfg(feature = "symmetric")]
+    let Ok(master) = AesGcmMasterKey::from_bytes(&fixture::SYMMETRIC_CMK) else {
+        fail("symmetric cmk");
+    };
 
-    // Seal: data key and IV from the DRBG (counter IV prefix), each RSA-wrapped (PKCS#1 v1.5,
-    // padding from the same DRBG) into the CSE envelope.
+    // Seal: data key and IV from the DRBG (counter IV prefix), each wrapped into the CSE
+    // envelope (RSA PKCS#1 v1.5 padding, or the AES-GCM nonces, from the same DRBG).
     HEAP.reset_peak();
     let before = HEAP.heap.used();
     let prefix = IvPrefix::new(fixture::IV_DEVICE_TAG, fixture::IV_OBJECT_COUNTER);
