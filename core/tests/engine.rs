@@ -48,21 +48,63 @@ fn forced_backend_is_the_one_running() {
         (cfg!(osscse_backend = "vaes256"), Backend::Vaes256),
         (cfg!(osscse_backend = "vaes512"), Backend::Vaes512),
         (cfg!(osscse_backend = "armv8"), Backend::Armv8),
-    ];
+    ]
+    .into_iter()
+    .find_map(|(set, backend)| set.then_some(backend));
+    assert_eq!(Backend::forced(), forced);
+    // A forced backend this CPU cannot run is a loud error, never a silent fallback (see
+    // scripts/test-engine.sh, which runs a forced VAES-512 build on a CPU without AVX-512).
+    if let Some(missing) = forced.and_then(Backend::missing_cpu_feature) {
+        let backend = forced.unwrap();
+        let panic = std::panic::catch_unwind(|| Keystream::new(&[7; 32], &[0; 16]))
+            .expect_err("a forced backend the CPU lacks must panic");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        eprintln!("forced {backend:?} without `{missing}`: {message}");
+        assert!(
+            message.contains(&format!("osscse_backend=\"{}\"", backend.name()))
+                && message.contains(&format!("`{missing}`")),
+            "{message}"
+        );
+        if let Ok(expected) = std::env::var("OSSCSE_EXPECT_MISSING") {
+            assert_eq!(missing, expected, "OSSCSE_EXPECT_MISSING");
+        }
+        return;
+    }
+    assert!(
+        std::env::var("OSSCSE_EXPECT_MISSING").is_err(),
+        "OSSCSE_EXPECT_MISSING is set but {forced:?} runs on this CPU"
+    );
     let running = Keystream::new(&[7; 32], &[0; 16]).backend();
     eprintln!("Keystream::new runs on {running:?}");
     assert_eq!(running, Backend::detect());
-    if let Some((_, expected)) = forced.iter().find(|(set, _)| *set) {
-        assert_eq!(
-            running, *expected,
-            "--cfg osscse_backend forces {expected:?} but this CPU cannot run it"
-        );
-    } else {
-        let fastest = available_backends()[0];
-        assert_eq!(running, fastest);
+    match forced {
+        Some(expected) => assert_eq!(running, expected),
+        None => assert_eq!(running, available_backends()[0]),
     }
     if let Ok(expected) = std::env::var("OSSCSE_EXPECT_BACKEND") {
         assert_eq!(running.name(), expected, "OSSCSE_EXPECT_BACKEND");
+    }
+}
+
+#[test]
+fn missing_cpu_feature_agrees_with_availability() {
+    for backend in Backend::ALL {
+        let missing = backend.missing_cpu_feature();
+        eprintln!("{backend:?}: missing {missing:?}");
+        assert_eq!(backend.is_available(), missing.is_none(), "{backend:?}");
+        assert_eq!(
+            Engine::with_backend(&[1; 32], backend).is_some(),
+            missing.is_none(),
+            "{backend:?}"
+        );
+    }
+    assert_eq!(Backend::Soft.missing_cpu_feature(), None);
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(Backend::Armv8.missing_cpu_feature(), Some("aarch64"));
+    } else {
+        for backend in [Backend::AesNi, Backend::Vaes256, Backend::Vaes512] {
+            assert_eq!(backend.missing_cpu_feature(), Some("x86_64"));
+        }
     }
 }
 
