@@ -4,7 +4,7 @@
 //! of a single-threaded, compute-bound loop is its run time. Elsewhere: wall time.
 #![allow(unsafe_code)]
 
-use std::time::Duration;
+use core::time::Duration;
 
 /// A point on the timer.
 #[derive(Clone, Copy, Debug)]
