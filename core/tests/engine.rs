@@ -303,6 +303,50 @@ fn long_buffers_cross_the_64_bit_carry_and_128_bit_wrap() {
 }
 
 #[test]
+fn wide_loop_edges_and_carries_every_backend() {
+    // Lengths around the wide loops (AES-NI 8 blocks, VAES-256 16, VAES-512 32 per iteration)
+    // ± a block and ± odd bytes, with the 2^64 carry and the 2^128 wrap landing on an
+    // iteration boundary, inside an iteration and in the tail; in place and out of place.
+    let key = [0xc3; 32];
+    let mut lengths = Vec::new();
+    for blocks in [7usize, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 96, 100] {
+        for extra in [-15isize, -1, 0, 1, 7] {
+            let len = (blocks * 16) as isize + extra;
+            lengths.push(len as usize);
+        }
+    }
+    let mut counters = Vec::new();
+    for before in [0u64, 1, 7, 8, 15, 16, 31, 32, 33, 40] {
+        counters.push((0x0123_4567_89ab_cdef_u128 << 64) | u128::from(u64::MAX - before));
+        counters.push(u128::MAX - u128::from(before));
+    }
+    for backend in available_backends() {
+        for &counter in &counters {
+            let counter = counter.to_be_bytes();
+            for &len in &lengths {
+                let input: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+                let mut expected = input.clone();
+                reference_keystream(&key, &counter, 0, &mut expected);
+                let mut got = input.clone();
+                Keystream::with_cipher(engine(&key, backend), &counter).apply(&mut got);
+                assert!(
+                    got == expected,
+                    "{backend:?} {counter:02x?} len {len} in place"
+                );
+                let mut out = vec![0u8; len];
+                Keystream::with_cipher(engine(&key, backend), &counter)
+                    .apply_to(&input, &mut out)
+                    .unwrap();
+                assert!(
+                    out == expected,
+                    "{backend:?} {counter:02x?} len {len} out of place"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn large_out_of_place_calls_every_backend() {
     // At least 4 MiB out of place takes the non-temporal store path of the VAES-512 kernel;
     // the output starts 16 bytes past a 64-byte line (aligning head) or at an odd address

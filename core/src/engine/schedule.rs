@@ -8,6 +8,7 @@ use super::RoundKeys;
 /// Expands a 256-bit key into the 15 round keys, with `sub_word` applying the AES S-box to each
 /// byte of a word. Words are little-endian `u32`s over the key bytes, so `RotWord` is a right
 /// rotation by 8 bits and `Rcon` lands in the low byte.
+#[inline(always)]
 pub(super) fn expand_key(key: &[u8; 32], mut sub_word: impl FnMut(u32) -> u32) -> RoundKeys {
     const RCON: [u32; 7] = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40];
     let mut w = [0u32; 60];
