@@ -247,10 +247,13 @@ impl Backend {
     }
 }
 
-/// AES-256 round keys in FIPS 197 order (round 0 whitening key first).
+/// AES-256 round keys in FIPS 197 order (round 0 whitening key first), each the 16 key bytes
+/// read as a little-endian `u128` (so in memory on these little-endian targets each is exactly
+/// its 16 bytes). `u128` rather than `[u8; 16]` so that zeroizing is 15 wide volatile stores,
+/// not 240 byte stores: every small object pays for one schedule and its wipe.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub(crate) struct RoundKeys(pub(crate) [[u8; BLOCK_LEN]; 15]);
+pub(crate) struct RoundKeys(pub(crate) [u128; 15]);
 
 // The software variant holds the `aes` crate's key schedules (about 480 bytes); boxing it
 // would need `alloc`, which the portable (MCU) build does not have.

@@ -24,11 +24,13 @@ pub(super) fn expand_key(key: &[u8; 32], mut sub_word: impl FnMut(u32) -> u32) -
         }
         w[i] = w[i - 8] ^ temp;
     }
-    let mut keys = RoundKeys([[0u8; 16]; 15]);
+    let mut keys = RoundKeys([0; 15]);
     for (round_key, words) in keys.0.iter_mut().zip(w.chunks_exact(4)) {
-        for (bytes, word) in round_key.chunks_exact_mut(4).zip(words) {
-            bytes.copy_from_slice(&word.to_le_bytes());
-        }
+        // Little-endian words in order = the round key's bytes as a little-endian u128.
+        *round_key = words
+            .iter()
+            .rev()
+            .fold(0, |acc, word| (acc << 32) | u128::from(*word));
     }
     zeroize::Zeroize::zeroize(&mut w);
     keys

@@ -20,9 +20,10 @@ pub(super) fn counter_lanes(counter: u128) -> __m128i {
 #[target_feature(enable = "sse2")]
 pub(super) fn load_keys(round_keys: &RoundKeys) -> [__m128i; 15] {
     let mut keys = [_mm_setzero_si128(); 15];
-    for (key, bytes) in keys.iter_mut().zip(&round_keys.0) {
-        // SAFETY: `bytes` is a 16-byte array; unaligned loads are allowed.
-        *key = unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) };
+    for (key, word) in keys.iter_mut().zip(&round_keys.0) {
+        // SAFETY: `word` is 16 readable bytes (a little-endian u128 holds the key bytes in
+        // order on x86); unaligned loads are allowed.
+        *key = unsafe { _mm_loadu_si128(core::ptr::from_ref(word).cast()) };
     }
     keys
 }
