@@ -46,7 +46,7 @@ forced_cargo() { # backend, cfg for osscse-core, cfg for aes (may be empty), car
     local args=(-Z profile-rustflags
       --config "profile.dev.package.osscse-core.rustflags=[\"--cfg\", '$core_cfg']")
     [ -n "$aes_cfg" ] && args+=(--config "profile.dev.package.aes.rustflags=[\"--cfg\", '$aes_cfg']")
-    log "cargo +nightly $1 with --cfg $core_cfg ${aes_cfg:+--cfg $aes_cfg}: ${*:2}"
+    log "cargo +nightly $1 with --cfg $core_cfg${aes_cfg:+ --cfg $aes_cfg}: ${*:2}"
     CARGO_TARGET_DIR="$base/engine-forced" cargo +nightly "$1" "${args[@]}" "${@:2}"
   else
     local flags="--cfg $core_cfg${aes_cfg:+ --cfg $aes_cfg}"
