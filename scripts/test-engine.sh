@@ -6,8 +6,11 @@
 #      Keystream::new's dispatch is tested too; "soft" also sets aes_backend="soft" so the
 #      portable backend really runs software AES. These builds use their own target dirs
 #      ($CARGO_TARGET_DIR/engine-*) so the main build cache stays valid;
+#      Forcing a backend of another architecture must be a compile error (2b);
 #   3. aarch64 (ARMv8 AES backend) under qemu-user (DEPENDENCIES.md §3.2); installs
 #      qemu-user-static, gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and the rustup target;
+#      then (3b) the forced VAES-512 build under qemu-x86_64 -cpu max (no AVX-512) must panic
+#      naming the missing CPU feature, so a forced backend never falls back silently;
 #   4. no_std builds for thumbv7em-none-eabihf and thumbv6m-none-eabi (portable backend).
 # Idempotent; quick once built. Exits non-zero on any failure; under CI=true a missing tool is a
 # failure, otherwise that step is skipped with a printed reason.
@@ -36,21 +39,23 @@ test_engine
 # the core (seconds). Without nightly, RUSTFLAGS with one target dir per variant (a full build
 # each).
 if rustup run nightly cargo --version >/dev/null 2>&1; then nightly=1; else nightly=0; fi
-forced_test() { # backend, cfg for osscse-core, cfg for aes (may be empty)
+forced_cargo() { # backend, cfg for osscse-core, cfg for aes (may be empty), cargo command...
   local backend="$1" core_cfg="$2" aes_cfg="$3"
+  shift 3
   if [ "$nightly" = 1 ]; then
     local args=(-Z profile-rustflags
       --config "profile.dev.package.osscse-core.rustflags=[\"--cfg\", '$core_cfg']")
     [ -n "$aes_cfg" ] && args+=(--config "profile.dev.package.aes.rustflags=[\"--cfg\", '$aes_cfg']")
-    log "cargo +nightly test -p osscse-core --test engine with --cfg $core_cfg ${aes_cfg:+--cfg $aes_cfg}"
-    CARGO_TARGET_DIR="$base/engine-forced" OSSCSE_EXPECT_BACKEND="$backend" \
-      cargo +nightly test --quiet "${args[@]}" -p osscse-core --test engine
+    log "cargo +nightly $1 with --cfg $core_cfg${aes_cfg:+ --cfg $aes_cfg}: ${*:2}"
+    CARGO_TARGET_DIR="$base/engine-forced" cargo +nightly "$1" "${args[@]}" "${@:2}"
   else
     local flags="--cfg $core_cfg${aes_cfg:+ --cfg $aes_cfg}"
-    log "RUSTFLAGS='$flags' cargo test -p osscse-core --test engine"
-    RUSTFLAGS="$flags" CARGO_TARGET_DIR="$base/engine-$backend" OSSCSE_EXPECT_BACKEND="$backend" \
-      test_engine
+    log "RUSTFLAGS='$flags' cargo $*"
+    RUSTFLAGS="$flags" CARGO_TARGET_DIR="$base/engine-$backend" cargo "$@"
   fi
+}
+forced_test() { # backend, cfg for osscse-core, cfg for aes (may be empty)
+  OSSCSE_EXPECT_BACKEND="$1" forced_cargo "$1" "$2" "$3" test --quiet -p osscse-core --test engine
 }
 if [ "$(uname -m)" = "x86_64" ]; then
   cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
@@ -70,6 +75,18 @@ if [ "$(uname -m)" = "x86_64" ]; then
     [ "$backend" = soft ] && aes_cfg='aes_backend="soft"'
     forced_test "$backend" "osscse_backend=\"$backend\"" "$aes_cfg"
   done
+
+  # 2b. Forcing a backend of another architecture does not compile (no silent fallback).
+  if out=$(forced_cargo armv8 'osscse_backend="armv8"' "" check --quiet -p osscse-core 2>&1); then
+    log "FAIL: --cfg osscse_backend=\"armv8\" compiled on x86_64"
+    exit 1
+  fi
+  if ! grep -q 'forces the ARMv8 AES backend, which needs an aarch64 target' <<<"$out"; then
+    printf '%s\n' "$out" >&2
+    log "FAIL: --cfg osscse_backend=\"armv8\" on x86_64 failed without the expected compile_error"
+    exit 1
+  fi
+  log "ok: --cfg osscse_backend=\"armv8\" on x86_64 is a compile error"
 fi
 
 # 3. aarch64 under qemu-user.
@@ -93,6 +110,20 @@ if aarch64_ready && rustup target list --installed | grep -qx aarch64-unknown-li
   OSSCSE_EXPECT_BACKEND=armv8 test_engine --target aarch64-unknown-linux-gnu
 else
   missing "aarch64 tests need qemu-aarch64-static, aarch64-linux-gnu-gcc, libc6-dev-arm64-cross and the rustup target aarch64-unknown-linux-gnu"
+fi
+
+# 3b. A forced backend on a CPU without its instructions panics, naming the missing feature:
+# the forced VAES-512 build under qemu-x86_64 -cpu max (QEMU's TCG has no AVX-512).
+if [ "$(uname -m)" = "x86_64" ]; then
+  if command -v qemu-x86_64-static >/dev/null; then
+    CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="qemu-x86_64-static -cpu max" \
+      OSSCSE_EXPECT_MISSING=avx512f \
+      forced_cargo vaes512 'osscse_backend="vaes512"' "" test --quiet -p osscse-core --test engine \
+      -- --exact forced_backend_is_the_one_running
+    log "ok: forced vaes512 without AVX-512 (qemu-x86_64) panics naming avx512f"
+  else
+    missing "the forced-backend-without-the-CPU check needs qemu-x86_64-static (apt: qemu-user-static)"
+  fi
 fi
 
 # 4. Portable backend on microcontrollers (build only; test-embedded.sh runs firmware).

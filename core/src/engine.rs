@@ -15,6 +15,12 @@
 //! `RUSTFLAGS='--cfg osscse_backend="soft"'` (or `"aesni"`, `"vaes256"`, `"vaes512"`, `"armv8"`),
 //! or pick one explicitly with [`Engine::with_backend`].
 //!
+//! A forced backend never falls back silently: forcing a backend of another architecture (or
+//! two at once) is a compile error, and forcing one whose instructions this CPU lacks panics at
+//! the first [`Engine::new`] / [`Keystream::new`] with a message naming the backend and the
+//! missing CPU feature ([`Backend::missing_cpu_feature`]). So a test run under the cfg has
+//! really run the forced backend.
+//!
 //! A microcontroller with an AES peripheral implements the safe [`BlockCipher256`] trait for
 //! its driver and builds the keystream with [`Keystream::with_cipher`].
 //!
@@ -24,6 +30,49 @@
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::Error;
+
+// Forcing cfgs that cannot work on this target fail the build (as RustCrypto `chacha20` does
+// for a forced backend without its target feature); CPU features are checked at run time.
+#[cfg(all(osscse_backend = "armv8", not(target_arch = "aarch64")))]
+compile_error!(
+    "--cfg osscse_backend=\"armv8\" forces the ARMv8 AES backend, which needs an aarch64 target"
+);
+#[cfg(all(
+    any(
+        osscse_backend = "aesni",
+        osscse_backend = "vaes256",
+        osscse_backend = "vaes512"
+    ),
+    not(target_arch = "x86_64")
+))]
+compile_error!(
+    "--cfg osscse_backend=\"aesni\"/\"vaes256\"/\"vaes512\" forces an x86-64 backend, which needs an x86_64 target"
+);
+#[cfg(any(
+    all(
+        osscse_backend = "soft",
+        any(
+            osscse_backend = "aesni",
+            osscse_backend = "vaes256",
+            osscse_backend = "vaes512",
+            osscse_backend = "armv8"
+        )
+    ),
+    all(
+        osscse_backend = "aesni",
+        any(
+            osscse_backend = "vaes256",
+            osscse_backend = "vaes512",
+            osscse_backend = "armv8"
+        )
+    ),
+    all(
+        osscse_backend = "vaes256",
+        any(osscse_backend = "vaes512", osscse_backend = "armv8")
+    ),
+    all(osscse_backend = "vaes512", osscse_backend = "armv8"),
+))]
+compile_error!("--cfg osscse_backend is set to more than one backend; force at most one");
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod schedule;
@@ -122,20 +171,28 @@ impl Backend {
 
     /// Whether this CPU can run the backend (detected once, then cached).
     pub fn is_available(self) -> bool {
+        self.missing_cpu_feature().is_none()
+    }
+
+    /// The first CPU feature the backend needs that this CPU lacks, or `None` when the backend
+    /// can run here. Features use the names of `/proc/cpuinfo` and `target_feature` (`"aes"`,
+    /// `"ssse3"`, `"avx2"`, `"vaes"`, `"avx512f"`, `"avx512bw"`); a backend of another
+    /// architecture reports that architecture (`"x86_64"`, `"aarch64"`).
+    pub fn missing_cpu_feature(self) -> Option<&'static str> {
         match self {
-            Backend::Soft => true,
+            Backend::Soft => None,
             #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-            other => arch::available(other),
+            other => arch::missing_cpu_feature(other),
             #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-            _ => false,
+            Backend::Armv8 => Some("aarch64"),
+            #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+            _ => Some("x86_64"),
         }
     }
 
-    /// The backend [`Engine::new`] uses on this CPU: the one forced by
-    /// `--cfg osscse_backend="…"` if it is set (falling back to [`Backend::Soft`] when the CPU
-    /// lacks it), else the fastest available one.
-    pub fn detect() -> Backend {
-        let forced = if cfg!(osscse_backend = "soft") {
+    /// The backend forced at build time with `--cfg osscse_backend="…"`, if any.
+    pub const fn forced() -> Option<Backend> {
+        if cfg!(osscse_backend = "soft") {
             Some(Backend::Soft)
         } else if cfg!(osscse_backend = "aesni") {
             Some(Backend::AesNi)
@@ -147,22 +204,56 @@ impl Backend {
             Some(Backend::Armv8)
         } else {
             None
-        };
-        match forced {
-            Some(b) if b.is_available() => b,
-            Some(_) => Backend::Soft,
+        }
+    }
+
+    /// The backend [`Engine::new`] uses on this CPU: the one forced by
+    /// `--cfg osscse_backend="…"` if it is set, else the fastest available one.
+    ///
+    /// # Panics
+    /// When the cfg forces a backend this CPU cannot run: the message names the backend and the
+    /// missing CPU feature. (Forcing is a test and benchmark tool; falling back silently would
+    /// let a test pass without running the backend it claims to test.)
+    pub fn detect() -> Backend {
+        match Backend::forced() {
+            Some(forced) => {
+                if let Some(feature) = forced.missing_cpu_feature() {
+                    panic!(
+                        "--cfg osscse_backend=\"{}\" forces the {} backend, but this CPU lacks \
+                         `{}`; build without the cfg or run on a CPU that has it",
+                        forced.name(),
+                        forced.title(),
+                        feature
+                    );
+                }
+                forced
+            }
             None => Backend::ALL
                 .into_iter()
                 .find(|b| b.is_available())
                 .unwrap_or(Backend::Soft),
         }
     }
+
+    /// The backend's name in messages (`"VAES-512"`, …).
+    const fn title(self) -> &'static str {
+        match self {
+            Backend::Soft => "portable software",
+            Backend::AesNi => "AES-NI",
+            Backend::Vaes256 => "VAES-256",
+            Backend::Vaes512 => "VAES-512",
+            Backend::Armv8 => "ARMv8 AES",
+        }
+    }
 }
 
-/// AES-256 round keys in FIPS 197 order (round 0 whitening key first).
+/// AES-256 round keys in FIPS 197 order (round 0 whitening key first), each the 16 key bytes
+/// read as a little-endian `u128` (so in memory on these little-endian targets each is exactly
+/// its 16 bytes). `u128` rather than `[u8; 16]` so that zeroizing is 15 wide volatile stores,
+/// not 240 byte stores: every small object pays for one schedule and its wipe.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub(crate) struct RoundKeys(pub(crate) [[u8; BLOCK_LEN]; 15]);
+pub(crate) struct RoundKeys(pub(crate) [u128; 15]);
 
 // The software variant holds the `aes` crate's key schedules (about 480 bytes); boxing it
 // would need `alloc`, which the portable (MCU) build does not have.
@@ -183,6 +274,10 @@ pub struct Engine {
 
 impl Engine {
     /// Expands `key` for the backend detected on this CPU ([`Backend::detect`]).
+    ///
+    /// # Panics
+    /// When `--cfg osscse_backend="…"` forces a backend this CPU cannot run
+    /// ([`Backend::detect`]).
     pub fn new(key: &[u8; 32]) -> Self {
         match Self::with_backend(key, Backend::detect()) {
             Some(engine) => engine,
@@ -366,6 +461,9 @@ pub struct Keystream<B: BlockCipher256 = Engine> {
 
 impl Keystream {
     /// Creates a keystream for `key` whose block 0 uses `counter` as the counter block.
+    ///
+    /// # Panics
+    /// As [`Engine::new`]: only when a forced backend cannot run on this CPU.
     pub fn new(key: &[u8; 32], counter: &[u8; 16]) -> Self {
         Self::with_cipher(Engine::new(key), counter)
     }

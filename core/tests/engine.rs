@@ -48,21 +48,63 @@ fn forced_backend_is_the_one_running() {
         (cfg!(osscse_backend = "vaes256"), Backend::Vaes256),
         (cfg!(osscse_backend = "vaes512"), Backend::Vaes512),
         (cfg!(osscse_backend = "armv8"), Backend::Armv8),
-    ];
+    ]
+    .into_iter()
+    .find_map(|(set, backend)| set.then_some(backend));
+    assert_eq!(Backend::forced(), forced);
+    // A forced backend this CPU cannot run is a loud error, never a silent fallback (see
+    // scripts/test-engine.sh, which runs a forced VAES-512 build on a CPU without AVX-512).
+    if let Some(missing) = forced.and_then(Backend::missing_cpu_feature) {
+        let backend = forced.unwrap();
+        let panic = std::panic::catch_unwind(|| Keystream::new(&[7; 32], &[0; 16]))
+            .expect_err("a forced backend the CPU lacks must panic");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        eprintln!("forced {backend:?} without `{missing}`: {message}");
+        assert!(
+            message.contains(&format!("osscse_backend=\"{}\"", backend.name()))
+                && message.contains(&format!("`{missing}`")),
+            "{message}"
+        );
+        if let Ok(expected) = std::env::var("OSSCSE_EXPECT_MISSING") {
+            assert_eq!(missing, expected, "OSSCSE_EXPECT_MISSING");
+        }
+        return;
+    }
+    assert!(
+        std::env::var("OSSCSE_EXPECT_MISSING").is_err(),
+        "OSSCSE_EXPECT_MISSING is set but {forced:?} runs on this CPU"
+    );
     let running = Keystream::new(&[7; 32], &[0; 16]).backend();
     eprintln!("Keystream::new runs on {running:?}");
     assert_eq!(running, Backend::detect());
-    if let Some((_, expected)) = forced.iter().find(|(set, _)| *set) {
-        assert_eq!(
-            running, *expected,
-            "--cfg osscse_backend forces {expected:?} but this CPU cannot run it"
-        );
-    } else {
-        let fastest = available_backends()[0];
-        assert_eq!(running, fastest);
+    match forced {
+        Some(expected) => assert_eq!(running, expected),
+        None => assert_eq!(running, available_backends()[0]),
     }
     if let Ok(expected) = std::env::var("OSSCSE_EXPECT_BACKEND") {
         assert_eq!(running.name(), expected, "OSSCSE_EXPECT_BACKEND");
+    }
+}
+
+#[test]
+fn missing_cpu_feature_agrees_with_availability() {
+    for backend in Backend::ALL {
+        let missing = backend.missing_cpu_feature();
+        eprintln!("{backend:?}: missing {missing:?}");
+        assert_eq!(backend.is_available(), missing.is_none(), "{backend:?}");
+        assert_eq!(
+            Engine::with_backend(&[1; 32], backend).is_some(),
+            missing.is_none(),
+            "{backend:?}"
+        );
+    }
+    assert_eq!(Backend::Soft.missing_cpu_feature(), None);
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(Backend::Armv8.missing_cpu_feature(), Some("aarch64"));
+    } else {
+        for backend in [Backend::AesNi, Backend::Vaes256, Backend::Vaes512] {
+            assert_eq!(backend.missing_cpu_feature(), Some("x86_64"));
+        }
     }
 }
 
@@ -255,6 +297,50 @@ fn long_buffers_cross_the_64_bit_carry_and_128_bit_wrap() {
                 ks.seek(offset);
                 ks.apply(&mut got);
                 assert!(got == expected, "{backend:?} {counter:02x?} {offset} {len}");
+            }
+        }
+    }
+}
+
+#[test]
+fn wide_loop_edges_and_carries_every_backend() {
+    // Lengths around the wide loops (AES-NI 8 blocks, VAES-256 16, VAES-512 32 per iteration)
+    // ± a block and ± odd bytes, with the 2^64 carry and the 2^128 wrap landing on an
+    // iteration boundary, inside an iteration and in the tail; in place and out of place.
+    let key = [0xc3; 32];
+    let mut lengths = Vec::new();
+    for blocks in [7usize, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 96, 100] {
+        for extra in [-15isize, -1, 0, 1, 7] {
+            let len = (blocks * 16) as isize + extra;
+            lengths.push(len as usize);
+        }
+    }
+    let mut counters = Vec::new();
+    for before in [0u64, 1, 7, 8, 15, 16, 31, 32, 33, 40] {
+        counters.push((0x0123_4567_89ab_cdef_u128 << 64) | u128::from(u64::MAX - before));
+        counters.push(u128::MAX - u128::from(before));
+    }
+    for backend in available_backends() {
+        for &counter in &counters {
+            let counter = counter.to_be_bytes();
+            for &len in &lengths {
+                let input: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+                let mut expected = input.clone();
+                reference_keystream(&key, &counter, 0, &mut expected);
+                let mut got = input.clone();
+                Keystream::with_cipher(engine(&key, backend), &counter).apply(&mut got);
+                assert!(
+                    got == expected,
+                    "{backend:?} {counter:02x?} len {len} in place"
+                );
+                let mut out = vec![0u8; len];
+                Keystream::with_cipher(engine(&key, backend), &counter)
+                    .apply_to(&input, &mut out)
+                    .unwrap();
+                assert!(
+                    out == expected,
+                    "{backend:?} {counter:02x?} len {len} out of place"
+                );
             }
         }
     }

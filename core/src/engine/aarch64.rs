@@ -9,9 +9,19 @@ mod armv8;
 
 cpufeatures::new!(aes_cpuid, "aes");
 
+/// The first CPU feature `backend` needs that this CPU lacks (`None`: it can run here).
+pub(super) fn missing_cpu_feature(backend: Backend) -> Option<&'static str> {
+    match backend {
+        Backend::Armv8 if aes_cpuid::get() => None,
+        Backend::Armv8 => Some("aes"),
+        Backend::Soft => None,
+        _ => Some("x86_64"),
+    }
+}
+
 /// Whether this CPU can run `backend`.
 pub(super) fn available(backend: Backend) -> bool {
-    backend == Backend::Armv8 && aes_cpuid::get()
+    backend == Backend::Armv8 && missing_cpu_feature(backend).is_none()
 }
 
 /// The detected ARMv8 kernel; constructible only through [`Kernel::new`], which checks the CPU.

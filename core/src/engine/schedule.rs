@@ -8,6 +8,7 @@ use super::RoundKeys;
 /// Expands a 256-bit key into the 15 round keys, with `sub_word` applying the AES S-box to each
 /// byte of a word. Words are little-endian `u32`s over the key bytes, so `RotWord` is a right
 /// rotation by 8 bits and `Rcon` lands in the low byte.
+#[inline(always)]
 pub(super) fn expand_key(key: &[u8; 32], mut sub_word: impl FnMut(u32) -> u32) -> RoundKeys {
     const RCON: [u32; 7] = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40];
     let mut w = [0u32; 60];
@@ -23,11 +24,13 @@ pub(super) fn expand_key(key: &[u8; 32], mut sub_word: impl FnMut(u32) -> u32) -
         }
         w[i] = w[i - 8] ^ temp;
     }
-    let mut keys = RoundKeys([[0u8; 16]; 15]);
+    let mut keys = RoundKeys([0; 15]);
     for (round_key, words) in keys.0.iter_mut().zip(w.chunks_exact(4)) {
-        for (bytes, word) in round_key.chunks_exact_mut(4).zip(words) {
-            bytes.copy_from_slice(&word.to_le_bytes());
-        }
+        // Little-endian words in order = the round key's bytes as a little-endian u128.
+        *round_key = words
+            .iter()
+            .rev()
+            .fold(0, |acc, word| (acc << 32) | u128::from(*word));
     }
     zeroize::Zeroize::zeroize(&mut w);
     keys

@@ -12,14 +12,22 @@ mod aesni;
 mod vaes256;
 mod vaes512;
 
-cpufeatures::new!(aesni_cpuid, "aes", "ssse3");
-cpufeatures::new!(avx2_cpuid, "aes", "avx2");
-cpufeatures::new!(vaes512_cpuid, "aes", "avx512f", "avx512bw", "vaes");
+cpufeatures::new!(aes_cpuid, "aes");
+cpufeatures::new!(ssse3_cpuid, "ssse3");
+cpufeatures::new!(avx2_cpuid, "avx2");
+cpufeatures::new!(avx512f_cpuid, "avx512f");
+cpufeatures::new!(avx512bw_cpuid, "avx512bw");
 
 const DETECTED: u8 = 1 << 7;
-const HAS_AESNI: u8 = 1;
-const HAS_VAES256: u8 = 1 << 1;
-const HAS_VAES512: u8 = 1 << 2;
+/// CPU features the kernels use, with their `/proc/cpuinfo` / `target_feature` names.
+const FEATURES_BY_BIT: [(u8, &str); 6] = [
+    (1, "aes"),
+    (1 << 1, "ssse3"),
+    (1 << 2, "avx2"),
+    (1 << 3, "vaes"),
+    (1 << 4, "avx512f"),
+    (1 << 5, "avx512bw"),
+];
 
 /// Out-of-place calls at least this long use non-temporal stores (VAES-512 kernel).
 const STREAM_MIN_LEN: usize = 4 << 20;
@@ -33,37 +41,72 @@ fn features() -> u8 {
         return cached;
     }
     let mut found = DETECTED;
-    if aesni_cpuid::get() {
-        found |= HAS_AESNI;
-    }
-    // cpufeatures ties "vaes" to AVX-512 register state, which a VAES + AVX2 CPU without
-    // AVX-512 (Zen 3, Alder Lake) lacks, so read the VAES bit (CPUID.(7,0):ECX[9]) directly.
-    if avx2_cpuid::get() && aesni_cpuid::get() {
-        // `__cpuid_count` is a safe function since Rust 1.94 and unsafe before it.
-        #[allow(unused_unsafe)]
-        // SAFETY: CPUID leaf 7 exists on every CPU with AVX2 (just checked); reading it has
-        // no side effects.
-        let leaf7 = unsafe { core::arch::x86_64::__cpuid_count(7, 0) };
-        if leaf7.ecx & (1 << 9) != 0 {
-            found |= HAS_VAES256;
+    let detected = [
+        aes_cpuid::get(),
+        ssse3_cpuid::get(),
+        avx2_cpuid::get(),
+        vaes(),
+        avx512f_cpuid::get(),
+        avx512bw_cpuid::get(),
+    ];
+    for ((bit, _), has) in FEATURES_BY_BIT.iter().zip(detected) {
+        if has {
+            found |= bit;
         }
-    }
-    if vaes512_cpuid::get() {
-        found |= HAS_VAES512;
     }
     FEATURES.store(found, Ordering::Relaxed);
     found
 }
 
+/// The VAES bit (CPUID.(7,0):ECX[9]), counted only where the OS saves ymm state (AVX2
+/// detected). cpufeatures ties "vaes" to AVX-512 register state, which a VAES + AVX2 CPU
+/// without AVX-512 (Zen 3, Alder Lake) lacks, so the bit is read directly.
+fn vaes() -> bool {
+    if !avx2_cpuid::get() {
+        return false;
+    }
+    // `__cpuid_count` is a safe function since Rust 1.94 and unsafe before it.
+    #[allow(unused_unsafe)]
+    // SAFETY: CPUID leaf 7 exists on every CPU with AVX2 (just checked); reading it has no
+    // side effects.
+    let leaf7 = unsafe { core::arch::x86_64::__cpuid_count(7, 0) };
+    leaf7.ecx & (1 << 9) != 0
+}
+
+/// The CPU features each backend's kernel needs (the VAES kernels finish short tails with the
+/// AES-NI kernel, hence `ssse3`).
+fn needs(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::AesNi => &["aes", "ssse3"],
+        Backend::Vaes256 => &["aes", "ssse3", "avx2", "vaes"],
+        Backend::Vaes512 => &["aes", "ssse3", "avx512f", "avx512bw", "vaes"],
+        _ => &[],
+    }
+}
+
+/// The first feature `backend` needs that `features` (a detection bit set) lacks.
+fn first_missing(features: u8, backend: Backend) -> Option<&'static str> {
+    match backend {
+        Backend::AesNi | Backend::Vaes256 | Backend::Vaes512 => {
+            needs(backend).iter().copied().find(|name| {
+                FEATURES_BY_BIT
+                    .iter()
+                    .any(|(bit, feature)| feature == name && features & bit == 0)
+            })
+        }
+        Backend::Armv8 => Some("aarch64"),
+        Backend::Soft => None,
+    }
+}
+
+/// The first CPU feature `backend` needs that this CPU lacks (`None`: it can run here).
+pub(super) fn missing_cpu_feature(backend: Backend) -> Option<&'static str> {
+    first_missing(features(), backend)
+}
+
 /// Whether this CPU can run `backend`.
 pub(super) fn available(backend: Backend) -> bool {
-    let bit = match backend {
-        Backend::AesNi => HAS_AESNI,
-        Backend::Vaes256 => HAS_VAES256,
-        Backend::Vaes512 => HAS_VAES512,
-        _ => return false,
-    };
-    features() & bit != 0
+    backend != Backend::Soft && missing_cpu_feature(backend).is_none()
 }
 
 /// A detected x86 kernel; constructible only through [`Kernel::new`], which checks the CPU.
@@ -119,5 +162,41 @@ impl Kernel {
             // SAFETY: as above, with AES-NI + SSSE3 confirmed by `Kernel::new`.
             _ => unsafe { aesni::xor_blocks(round_keys, counter, input, output, blocks) },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_missing_names_the_feature() {
+        let all = FEATURES_BY_BIT
+            .iter()
+            .fold(DETECTED, |acc, (bit, _)| acc | bit);
+        for backend in [Backend::AesNi, Backend::Vaes256, Backend::Vaes512] {
+            assert_eq!(first_missing(all, backend), None);
+        }
+        let without = |name: &str| {
+            FEATURES_BY_BIT
+                .iter()
+                .filter(|(_, f)| *f != name)
+                .fold(DETECTED, |acc, (bit, _)| acc | bit)
+        };
+        assert_eq!(
+            first_missing(without("avx512bw"), Backend::Vaes512),
+            Some("avx512bw")
+        );
+        assert_eq!(first_missing(without("avx512bw"), Backend::Vaes256), None);
+        assert_eq!(
+            first_missing(without("vaes"), Backend::Vaes256),
+            Some("vaes")
+        );
+        assert_eq!(
+            first_missing(without("avx2"), Backend::Vaes256),
+            Some("avx2")
+        );
+        assert_eq!(first_missing(without("aes"), Backend::AesNi), Some("aes"));
+        assert_eq!(first_missing(all, Backend::Armv8), Some("aarch64"));
     }
 }

@@ -54,8 +54,8 @@ pub(super) unsafe fn xor_blocks(
     mut blocks: usize,
 ) {
     let mut keys = [vdupq_n_u8(0); 15];
-    for (key, bytes) in keys.iter_mut().zip(&round_keys.0) {
-        *key = load(bytes);
+    for (key, word) in keys.iter_mut().zip(&round_keys.0) {
+        *key = load(&word.to_le_bytes());
     }
     while blocks >= WIDE {
         let mut b = [vdupq_n_u8(0); WIDE];

@@ -20,9 +20,10 @@ pub(super) fn counter_lanes(counter: u128) -> __m128i {
 #[target_feature(enable = "sse2")]
 pub(super) fn load_keys(round_keys: &RoundKeys) -> [__m128i; 15] {
     let mut keys = [_mm_setzero_si128(); 15];
-    for (key, bytes) in keys.iter_mut().zip(&round_keys.0) {
-        // SAFETY: `bytes` is a 16-byte array; unaligned loads are allowed.
-        *key = unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) };
+    for (key, word) in keys.iter_mut().zip(&round_keys.0) {
+        // SAFETY: `word` is 16 readable bytes (a little-endian u128 holds the key bytes in
+        // order on x86); unaligned loads are allowed.
+        *key = unsafe { _mm_loadu_si128(core::ptr::from_ref(word).cast()) };
     }
     keys
 }
@@ -51,6 +52,11 @@ fn encrypt_xor(keys: &[__m128i; 15], block: __m128i, data: __m128i) -> __m128i {
 /// XORs the keystream of `blocks` blocks from `input` into `output`, block `i` using counter
 /// `counter + i` (the low 64 bits must not wrap inside the call).
 ///
+/// The 8-block loop is inline assembly (legacy SSE encoding, so it runs on AES-NI CPUs without
+/// AVX): with 16 xmm registers LLVM de-interleaves the 8 chains and spills round keys. Here the
+/// chains advance round by round, each round key is loaded once into `xmm8`, and k0, k14, the
+/// counter, its increment and the byte-swap mask stay in registers.
+///
 /// # Safety
 /// The CPU must support AES-NI and SSSE3. `input` must be readable and `output` writable for
 /// `blocks * 16` bytes; they are either equal or do not overlap.
@@ -67,32 +73,58 @@ pub(super) unsafe fn xor_blocks(
     let bswap = bswap_mask();
     let one = _mm_set_epi64x(0, 1);
     let mut ctr = counter_lanes(counter);
-    while blocks >= WIDE {
-        let mut b = [_mm_setzero_si128(); WIDE];
-        for block in &mut b {
-            *block = _mm_xor_si128(_mm_shuffle_epi8(ctr, bswap), keys[0]);
-            ctr = _mm_add_epi64(ctr, one);
-        }
-        for key in &keys[1..14] {
-            for block in &mut b {
-                *block = _mm_aesenc_si128(*block, *key);
-            }
-        }
-        for (j, block) in b.iter().enumerate() {
-            // SAFETY: `j < WIDE <= blocks`, so bytes `16 j .. 16 j + 16` are inside both
-            // buffers (caller contract); unaligned access is allowed.
-            unsafe {
-                let data = _mm_loadu_si128(input.add(16 * j).cast());
-                let out = _mm_aesenclast_si128(*block, _mm_xor_si128(keys[14], data));
-                _mm_storeu_si128(output.add(16 * j).cast(), out);
-            }
-        }
-        // SAFETY: advancing by the `WIDE` blocks just processed stays within the buffers.
+    let iters = blocks / WIDE;
+    if iters != 0 {
+        let key_bytes = round_keys.0.as_ptr().cast::<u8>();
+        // SAFETY: the CPU has AES-NI + SSSE3 (caller contract). Each iteration reads 128 bytes
+        // at `input` and writes 128 bytes at `output`, `iters * 128 <= blocks * 16` bytes in
+        // all, inside both buffers (caller contract); the round keys are read at offsets
+        // 16..=208 of `key_bytes` (15 × 16 bytes). Only the named registers are touched; data
+        // loads of a block precede its store, so in-place (`input == output`) is fine.
         unsafe {
-            input = input.add(16 * WIDE);
-            output = output.add(16 * WIDE);
+            core::arch::asm!(
+                "2:",
+                // Counter blocks ^ k0.
+                ".irp j, 0,1,2,3,4,5,6,7",
+                "movdqa xmm\\j, xmm9",
+                "pshufb xmm\\j, xmm10",
+                "paddq xmm9, xmm11",
+                "pxor xmm\\j, xmm12",
+                ".endr",
+                // Rounds 1..=13, all 8 chains per round key.
+                ".irp off, 16,32,48,64,80,96,112,128,144,160,176,192,208",
+                "movdqu xmm8, xmmword ptr [{keys} + \\off]",
+                ".irp j, 0,1,2,3,4,5,6,7",
+                "aesenc xmm\\j, xmm8",
+                ".endr",
+                ".endr",
+                // Last round with the data folded into k14: out = aesenclast(b, k14 ^ in).
+                ".irp j, 0,1,2,3,4,5,6,7",
+                "movdqu xmm14, xmmword ptr [{input} + 16*\\j]",
+                "pxor xmm14, xmm13",
+                "aesenclast xmm\\j, xmm14",
+                "movdqu xmmword ptr [{output} + 16*\\j], xmm\\j",
+                ".endr",
+                "add {input}, 128",
+                "add {output}, 128",
+                "dec {iters}",
+                "jnz 2b",
+                keys = in(reg) key_bytes,
+                input = inout(reg) input,
+                output = inout(reg) output,
+                iters = inout(reg) iters => _,
+                inout("xmm9") ctr,
+                in("xmm10") bswap,
+                in("xmm11") one,
+                in("xmm12") keys[0],
+                in("xmm13") keys[14],
+                out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _,
+                out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
+                out("xmm8") _, out("xmm14") _,
+                options(nostack),
+            );
         }
-        blocks -= WIDE;
+        blocks -= iters * WIDE;
     }
     while blocks > 0 {
         let block = _mm_shuffle_epi8(ctr, bswap);
