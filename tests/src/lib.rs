@@ -24,6 +24,7 @@
 
 mod auth;
 pub mod client;
+mod digest;
 mod http;
 pub mod kms;
 mod ops;
@@ -31,5 +32,6 @@ pub mod python;
 mod server;
 mod xml;
 
+pub use digest::PayloadHashPolicy;
 pub use server::{Config, FaultConfig, Faults, Server, StoredObject};
 pub use xml::OssError;

@@ -135,22 +135,6 @@ fn parse_u64(name: &str, v: &str) -> Result<u64, OssError> {
         .map_err(|_| OssError::invalid_argument(format!("{name} must be an integer, got {v:?}.")))
 }
 
-fn check_content_md5(req: &HttpRequest) -> Result<(), OssError> {
-    if let Some(want) = req.header("content-md5") {
-        use base64ct::{Base64, Encoding};
-        let got = Base64::encode_string(&Md5::digest(&req.body));
-        if got != want {
-            return Err(OssError::new(
-                400,
-                "InvalidDigest",
-                "The Content-MD5 you specified is not valid.",
-            )
-            .with("Content-MD5", want));
-        }
-    }
-    Ok(())
-}
-
 fn object_headers(resp: &mut HttpResponse, obj: &Object) {
     for (n, v) in &obj.meta {
         resp.set_header(n, v.clone());
@@ -452,7 +436,6 @@ impl Store {
         req: &mut HttpRequest,
         now: u64,
     ) -> Result<HttpResponse, OssError> {
-        check_content_md5(req)?;
         let meta = stored_meta(req);
         if meta.iter().any(|(n, _)| n.starts_with(CSE_PREFIX))
             && !meta.iter().any(|(n, _)| n == CSE_KEY)
@@ -617,7 +600,6 @@ impl Store {
     }
 
     fn upload_part(&mut self, req: &mut HttpRequest, now: u64) -> Result<HttpResponse, OssError> {
-        check_content_md5(req)?;
         if req.header("x-oss-copy-source").is_some() {
             return Err(OssError::new(
                 400,
