@@ -245,6 +245,18 @@ fn sign_v4_payload(
     Ok(set)
 }
 
+/// Sends `raw` (a complete request, as bytes on the wire) on a new connection and reads one
+/// response: for tests of exact request forms that [`Client::send`] does not produce.
+///
+/// # Errors
+/// Socket errors, or a response without a status line.
+pub fn exchange(addr: SocketAddr, raw: &[u8], head_only: bool) -> io::Result<Response> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(raw)?;
+    read_response(stream, head_only)
+}
+
 fn read_response(stream: TcpStream, head_only: bool) -> io::Result<Response> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
