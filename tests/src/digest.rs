@@ -51,7 +51,7 @@ pub(crate) fn check_content_md5(req: &HttpRequest) -> Result<(), OssError> {
         Ok(d) if d.len() == 16 => {}
         _ => return Err(invalid_digest(sent)),
     }
-    let got: [u8; 16] = Md5::digest(&req.body).into();
+    let got: [u8; 16] = req.md5.unwrap_or_else(|| Md5::digest(&req.body).into());
     if got != want {
         return Err(invalid_digest(sent));
     }

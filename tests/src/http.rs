@@ -22,6 +22,10 @@ pub(crate) struct HttpRequest {
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
+    /// MD5 of `body`, computed while it was received when the server needs it.
+    pub(crate) md5: Option<[u8; 16]>,
+    /// CRC-64/XZ of `body`, computed while it was received.
+    pub(crate) crc64: u64,
 }
 
 impl HttpRequest {
@@ -129,16 +133,15 @@ impl Pacer {
 }
 
 /// Knobs applied while reading a request body.
+#[derive(Debug, Default)]
 pub(crate) struct BodyFaults {
     pub(crate) reset_after: Option<u64>,
     pub(crate) throttle: Option<u64>,
 }
 
-/// Reads one request, answering `Expect: 100-continue` before reading the body.
-pub(crate) fn read_request(
-    reader: &mut BufReader<TcpStream>,
-    faults: &BodyFaults,
-) -> Result<HttpRequest, ReadError> {
+/// Reads one request head (request line and headers); the body is read by
+/// [`crate::body::read_body`], after the caller took its fault knobs.
+pub(crate) fn read_head(reader: &mut BufReader<TcpStream>) -> Result<HttpRequest, ReadError> {
     let mut head = Vec::new();
     loop {
         let mut line = Vec::new();
@@ -210,107 +213,23 @@ pub(crate) fn read_request(
         .strip_prefix("http://")
         .map_or(target, |t| t.find('/').map_or("/", |i| &t[i..]));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut req = HttpRequest {
+    let req = HttpRequest {
         method: method.to_string(),
         path: path.to_string(),
         query: parse_query(query),
         headers,
         body: Vec::new(),
+        md5: None,
+        crc64: 0,
     };
-
-    let chunked = req
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let length = match req.header("content-length") {
-        Some(v) => Some(
-            v.parse::<u64>()
-                .map_err(|_| ReadError::Bad("invalid Content-Length"))?,
-        ),
-        None => None,
-    };
-    if length.is_some_and(|l| l > MAX_BODY) {
-        return Err(ReadError::Bad("body too large for the test server"));
-    }
-    let has_body = chunked || length.is_some_and(|l| l > 0);
-    if has_body
-        && req
-            .header("expect")
-            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
-    {
-        reader
-            .get_mut()
-            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-    }
-    let mut body = BodyReader {
-        reader,
-        faults,
-        pacer: Pacer::new(faults.throttle),
-        total: 0,
-    };
-    if chunked {
-        loop {
-            let mut size_line = String::new();
-            body.reader.read_line(&mut size_line)?;
-            // chunk-size [ BWS ; chunk-ext ]: extensions are ignored.
-            let size_text = size_line.split(';').next().unwrap_or("").trim();
-            let size = u64::from_str_radix(size_text, 16)
-                .map_err(|_| ReadError::Bad("invalid chunk size"))?;
-            if size == 0 {
-                // Trailers until the empty line.
-                loop {
-                    let mut t = String::new();
-                    if body.reader.read_line(&mut t)? == 0 || t.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            if size > MAX_BODY || body.total + size > MAX_BODY {
-                return Err(ReadError::Bad("body too large for the test server"));
-            }
-            body.read_exact_into(&mut req.body, size)?;
-            let mut crlf = String::new();
-            body.reader.read_line(&mut crlf)?;
-            if crlf != "\r\n" && crlf != "\n" {
-                return Err(ReadError::Bad("chunk data not followed by CRLF"));
-            }
-        }
-    } else if let Some(len) = length {
-        body.read_exact_into(&mut req.body, len)?;
-    }
     Ok(req)
 }
 
-struct BodyReader<'a> {
-    reader: &'a mut BufReader<TcpStream>,
-    faults: &'a BodyFaults,
-    pacer: Pacer,
-    total: u64,
-}
-
-impl BodyReader<'_> {
-    fn read_exact_into(&mut self, out: &mut Vec<u8>, mut n: u64) -> Result<(), ReadError> {
-        let mut buf = vec![0u8; self.pacer.chunk()];
-        while n > 0 {
-            let mut want = (buf.len() as u64).min(n);
-            if let Some(limit) = self.faults.reset_after {
-                if self.total >= limit {
-                    // Closing with unread data queued makes the kernel send RST.
-                    return Err(ReadError::Reset);
-                }
-                want = want.min(limit - self.total);
-            }
-            let got = self.reader.read(&mut buf[..want as usize])?;
-            if got == 0 {
-                return Err(ReadError::Bad("body shorter than announced"));
-            }
-            out.extend_from_slice(&buf[..got]);
-            self.total += got as u64;
-            n -= got as u64;
-            self.pacer.account(got);
-        }
-        Ok(())
-    }
+/// Reads one whole request without fault knobs, computing no MD5 unless `Content-MD5` asks.
+pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Result<HttpRequest, ReadError> {
+    let mut req = read_head(reader)?;
+    crate::body::read_body(reader, &mut req, &BodyFaults::default(), false)?;
+    Ok(req)
 }
 
 /// A response body: a window into shared bytes, so stored objects are served without copies.

@@ -23,6 +23,7 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod auth;
+mod body;
 pub mod client;
 mod digest;
 mod http;
@@ -33,5 +34,5 @@ mod server;
 mod xml;
 
 pub use digest::PayloadHashPolicy;
-pub use server::{Config, FaultConfig, Faults, Server, StoredObject};
+pub use server::{Config, EtagPolicy, FaultConfig, Faults, Server, StoredObject};
 pub use xml::OssError;

@@ -4,15 +4,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crc::{CRC_64_XZ, Crc};
 use md5::{Digest, Md5};
 
 use osscse_core::sign::uri_encode;
 
+use crate::body::crc64_combine;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::server::EtagPolicy;
 use crate::xml::{OssError, elem};
 
-const CRC64: Crc<u64> = Crc::<u64>::new(&CRC_64_XZ);
 const CSE_PREFIX: &str = "x-oss-meta-client-side-encryption-";
 const CSE_KEY: &str = "x-oss-meta-client-side-encryption-key";
 const CSE_START: &str = "x-oss-meta-client-side-encryption-start";
@@ -35,7 +35,9 @@ pub(crate) struct Object {
 struct Part {
     data: Vec<u8>,
     etag: String,
+    /// The 16 bytes the ETag is the hex of (the MD5, or CRC-64 and length).
     md5: [u8; 16],
+    crc64: u64,
     modified: u64,
 }
 
@@ -64,10 +66,22 @@ pub(crate) struct Target<'a> {
     pub(crate) bucket: Option<&'a str>,
     pub(crate) key: Option<&'a str>,
     pub(crate) now: u64,
+    pub(crate) etag: EtagPolicy,
 }
 
-fn md5_etag(data: &[u8]) -> ([u8; 16], String) {
-    let d: [u8; 16] = Md5::digest(data).into();
+/// The ETag of a received body, from the digests computed while it arrived (the MD5 is there
+/// under [`EtagPolicy::Md5`]; computed here otherwise only if it is somehow missing).
+fn body_etag(req: &HttpRequest, policy: EtagPolicy) -> ([u8; 16], String) {
+    let d: [u8; 16] = match (policy, req.md5) {
+        (EtagPolicy::Md5, Some(m)) => m,
+        (EtagPolicy::Md5, None) => Md5::digest(&req.body).into(),
+        (EtagPolicy::Crc64, _) => {
+            let mut d = [0u8; 16];
+            d[..8].copy_from_slice(&req.crc64.to_be_bytes());
+            d[8..].copy_from_slice(&(req.body.len() as u64).to_be_bytes());
+            d
+        }
+    };
     (d, format!("\"{}\"", hex::encode_upper(d)))
 }
 
@@ -252,11 +266,11 @@ impl Store {
                 )),
             },
             (Some(b), Some(k)) => match m {
-                "PUT" if req.has_query("uploadId") => self.upload_part(req, t.now),
+                "PUT" if req.has_query("uploadId") => self.upload_part(req, t),
                 "PUT" if req.header("x-oss-copy-source").is_some() => {
                     self.copy_object(b, k, req, t.now)
                 }
-                "PUT" => self.put_object(b, k, req, t.now),
+                "PUT" => self.put_object(b, k, req, t),
                 "GET" if req.has_query("uploadId") => self.list_parts(req),
                 "GET" | "HEAD" => self.get_object(b, k, req, m == "HEAD"),
                 "DELETE" if req.has_query("uploadId") => self.abort(req),
@@ -439,7 +453,7 @@ impl Store {
         b: &str,
         k: &str,
         req: &mut HttpRequest,
-        now: u64,
+        t: &Target<'_>,
     ) -> Result<HttpResponse, OssError> {
         let meta = stored_meta(req);
         if meta.iter().any(|(n, _)| n.starts_with(CSE_PREFIX))
@@ -449,13 +463,13 @@ impl Store {
                 "client-side encryption: x-oss-meta-client-side-encryption-key is required (EC 0005-00000401).",
             ));
         }
-        let (_, etag) = md5_etag(&req.body);
+        let (_, etag) = body_etag(req, t.etag);
         let obj = Object {
-            crc64: CRC64.checksum(&req.body),
+            crc64: req.crc64,
             data: Arc::new(core::mem::take(&mut req.body)),
             meta,
             etag: etag.clone(),
-            modified: now,
+            modified: t.now,
         };
         let crc = obj.crc64;
         self.bucket(b).insert(k.to_string(), obj);
@@ -604,7 +618,11 @@ impl Store {
         }
     }
 
-    fn upload_part(&mut self, req: &mut HttpRequest, now: u64) -> Result<HttpResponse, OssError> {
+    fn upload_part(
+        &mut self,
+        req: &mut HttpRequest,
+        t: &Target<'_>,
+    ) -> Result<HttpResponse, OssError> {
         if req.header("x-oss-copy-source").is_some() {
             return Err(OssError::new(
                 400,
@@ -669,15 +687,16 @@ impl Store {
                 req.body.len()
             )));
         }
-        let (md5, etag) = md5_etag(&req.body);
-        let crc = CRC64.checksum(&req.body);
+        let (md5, etag) = body_etag(req, t.etag);
+        let crc = req.crc64;
         up.parts.insert(
             number,
             Part {
                 data: core::mem::take(&mut req.body),
                 etag: etag.clone(),
                 md5,
-                modified: now,
+                crc64: crc,
+                modified: t.now,
             },
         );
         Ok(HttpResponse::new(200)
@@ -767,18 +786,20 @@ impl Store {
                 ));
             }
         }
-        let mut data = Vec::new();
+        let total: usize = parts.iter().map(|p| p.data.len()).sum();
+        let mut data = Vec::with_capacity(total);
         let mut md5s = Vec::new();
+        let mut crc = 0u64;
         for p in &parts {
             data.extend_from_slice(&p.data);
             md5s.extend_from_slice(&p.md5);
+            crc = crc64_combine(crc, p.crc64, p.data.len() as u64);
         }
         let etag = format!(
             "\"{}-{}\"",
             hex::encode_upper(Md5::digest(&md5s)),
             parts.len()
         );
-        let crc = CRC64.checksum(&data);
         let meta = up.meta.clone();
         self.uploads.remove(&id);
         self.bucket(b).insert(
@@ -860,7 +881,7 @@ impl Store {
             elem(&mut s, "PartNumber", n);
             elem(&mut s, "LastModified", iso_date(p.modified));
             elem(&mut s, "ETag", &p.etag);
-            elem(&mut s, "HashCrc64ecma", CRC64.checksum(&p.data));
+            elem(&mut s, "HashCrc64ecma", p.crc64);
             elem(&mut s, "Size", p.data.len());
             s.push_str("</Part>");
         }
