@@ -22,6 +22,10 @@ pub(crate) struct HttpRequest {
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
+    /// MD5 of `body`, computed while it was received when the server needs it.
+    pub(crate) md5: Option<[u8; 16]>,
+    /// CRC-64/XZ of `body`, computed while it was received.
+    pub(crate) crc64: u64,
 }
 
 impl HttpRequest {
@@ -129,16 +133,15 @@ impl Pacer {
 }
 
 /// Knobs applied while reading a request body.
+#[derive(Debug, Default)]
 pub(crate) struct BodyFaults {
     pub(crate) reset_after: Option<u64>,
     pub(crate) throttle: Option<u64>,
 }
 
-/// Reads one request, answering `Expect: 100-continue` before reading the body.
-pub(crate) fn read_request(
-    reader: &mut BufReader<TcpStream>,
-    faults: &BodyFaults,
-) -> Result<HttpRequest, ReadError> {
+/// Reads one request head (request line and headers); the body is read by
+/// [`crate::body::read_body`], after the caller took its fault knobs.
+pub(crate) fn read_head(reader: &mut BufReader<TcpStream>) -> Result<HttpRequest, ReadError> {
     let mut head = Vec::new();
     loop {
         let mut line = Vec::new();
@@ -177,118 +180,56 @@ pub(crate) fn read_request(
     if !version.starts_with("HTTP/1.") {
         return Err(ReadError::Bad("only HTTP/1.x is served"));
     }
-    let mut headers = Vec::new();
+    let mut headers: Vec<(String, String)> = Vec::new();
     for line in lines {
         if line.is_empty() {
+            continue;
+        }
+        // obs-fold (RFC 9112 §5.2): a line starting with SP/HTAB continues the previous
+        // value; it is replaced by one space.
+        if line.starts_with([' ', '\t']) {
+            let (_, value) = headers
+                .last_mut()
+                .ok_or(ReadError::Bad("folded line before any header"))?;
+            let more = line.trim();
+            if !more.is_empty() {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(more);
+            }
             continue;
         }
         let (n, v) = line
             .split_once(':')
             .ok_or(ReadError::Bad("header line without colon"))?;
-        headers.push((n.trim().to_string(), v.trim().to_string()));
+        if n.is_empty() || n.ends_with([' ', '\t']) {
+            return Err(ReadError::Bad("whitespace before a header colon"));
+        }
+        headers.push((n.to_string(), v.trim().to_string()));
     }
     // Absolute-form targets (proxies) carry scheme and host: keep the path.
     let target = target
         .strip_prefix("http://")
         .map_or(target, |t| t.find('/').map_or("/", |i| &t[i..]));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut req = HttpRequest {
+    let req = HttpRequest {
         method: method.to_string(),
         path: path.to_string(),
         query: parse_query(query),
         headers,
         body: Vec::new(),
+        md5: None,
+        crc64: 0,
     };
-
-    let chunked = req
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let length = match req.header("content-length") {
-        Some(v) => Some(
-            v.parse::<u64>()
-                .map_err(|_| ReadError::Bad("invalid Content-Length"))?,
-        ),
-        None => None,
-    };
-    if length.is_some_and(|l| l > MAX_BODY) {
-        return Err(ReadError::Bad("body too large for the test server"));
-    }
-    let has_body = chunked || length.is_some_and(|l| l > 0);
-    if has_body
-        && req
-            .header("expect")
-            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
-    {
-        reader
-            .get_mut()
-            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-    }
-    let mut body = BodyReader {
-        reader,
-        faults,
-        pacer: Pacer::new(faults.throttle),
-        total: 0,
-    };
-    if chunked {
-        loop {
-            let mut size_line = String::new();
-            body.reader.read_line(&mut size_line)?;
-            let size_text = size_line.trim().split(';').next().unwrap_or("");
-            let size = u64::from_str_radix(size_text, 16)
-                .map_err(|_| ReadError::Bad("invalid chunk size"))?;
-            if size == 0 {
-                // Trailers until the empty line.
-                loop {
-                    let mut t = String::new();
-                    if body.reader.read_line(&mut t)? == 0 || t.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            if size > MAX_BODY || body.total + size > MAX_BODY {
-                return Err(ReadError::Bad("body too large for the test server"));
-            }
-            body.read_exact_into(&mut req.body, size)?;
-            let mut crlf = String::new();
-            body.reader.read_line(&mut crlf)?;
-        }
-    } else if let Some(len) = length {
-        body.read_exact_into(&mut req.body, len)?;
-    }
     Ok(req)
 }
 
-struct BodyReader<'a> {
-    reader: &'a mut BufReader<TcpStream>,
-    faults: &'a BodyFaults,
-    pacer: Pacer,
-    total: u64,
-}
-
-impl BodyReader<'_> {
-    fn read_exact_into(&mut self, out: &mut Vec<u8>, mut n: u64) -> Result<(), ReadError> {
-        let mut buf = vec![0u8; self.pacer.chunk()];
-        while n > 0 {
-            let mut want = (buf.len() as u64).min(n);
-            if let Some(limit) = self.faults.reset_after {
-                if self.total >= limit {
-                    // Closing with unread data queued makes the kernel send RST.
-                    return Err(ReadError::Reset);
-                }
-                want = want.min(limit - self.total);
-            }
-            let got = self.reader.read(&mut buf[..want as usize])?;
-            if got == 0 {
-                return Err(ReadError::Bad("body shorter than announced"));
-            }
-            out.extend_from_slice(&buf[..got]);
-            self.total += got as u64;
-            n -= got as u64;
-            self.pacer.account(got);
-        }
-        Ok(())
-    }
+/// Reads one whole request without fault knobs, computing no MD5 unless `Content-MD5` asks.
+pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Result<HttpRequest, ReadError> {
+    let mut req = read_head(reader)?;
+    crate::body::read_body(reader, &mut req, &BodyFaults::default(), false)?;
+    Ok(req)
 }
 
 /// A response body: a window into shared bytes, so stored objects are served without copies.

@@ -36,7 +36,7 @@ use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
 use base64ct::{Base64, Encoding};
 use serde_json::{Value, json};
 
-use crate::http::{self, BodyFaults, HttpRequest, HttpResponse, ReadError, ResponseFaults};
+use crate::http::{self, HttpRequest, HttpResponse, ReadError, ResponseFaults};
 
 /// The RPC signature function: `(secret, method, parameters without Signature)` to
 /// `(string to sign, Signature)`. The string to sign is echoed in `SignatureDoesNotMatch`
@@ -229,10 +229,6 @@ impl Drop for KmsServer {
     }
 }
 
-const NO_BODY_FAULTS: BodyFaults = BodyFaults {
-    reset_after: None,
-    throttle: None,
-};
 const NO_RESPONSE_FAULTS: ResponseFaults = ResponseFaults {
     truncate_at: None,
     throttle: None,
@@ -249,7 +245,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
         if shared.stop.load(Ordering::SeqCst) {
             return;
         }
-        let req = match http::read_request(&mut reader, &NO_BODY_FAULTS) {
+        let req = match http::read_request(&mut reader) {
             Ok(r) => r,
             Err(ReadError::Bad(why)) => {
                 let resp = error("0", 400, "InvalidRequest", why);

@@ -23,7 +23,9 @@
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 mod auth;
+mod body;
 pub mod client;
+mod digest;
 mod http;
 pub mod kms;
 mod ops;
@@ -31,5 +33,6 @@ pub mod python;
 mod server;
 mod xml;
 
-pub use server::{Config, FaultConfig, Faults, Server, StoredObject};
+pub use digest::PayloadHashPolicy;
+pub use server::{Config, EtagPolicy, FaultConfig, Faults, Server, StoredObject};
 pub use xml::OssError;

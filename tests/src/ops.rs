@@ -4,15 +4,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crc::{CRC_64_XZ, Crc};
 use md5::{Digest, Md5};
 
 use osscse_core::sign::uri_encode;
 
+use crate::body::crc64_combine;
 use crate::http::{HttpRequest, HttpResponse};
-use crate::xml::{OssError, all_text, elem};
+use crate::server::EtagPolicy;
+use crate::xml::{OssError, elem};
 
-const CRC64: Crc<u64> = Crc::<u64>::new(&CRC_64_XZ);
 const CSE_PREFIX: &str = "x-oss-meta-client-side-encryption-";
 const CSE_KEY: &str = "x-oss-meta-client-side-encryption-key";
 const CSE_START: &str = "x-oss-meta-client-side-encryption-start";
@@ -35,7 +35,9 @@ pub(crate) struct Object {
 struct Part {
     data: Vec<u8>,
     etag: String,
+    /// The 16 bytes the ETag is the hex of (the MD5, or CRC-64 and length).
     md5: [u8; 16],
+    crc64: u64,
     modified: u64,
 }
 
@@ -64,10 +66,22 @@ pub(crate) struct Target<'a> {
     pub(crate) bucket: Option<&'a str>,
     pub(crate) key: Option<&'a str>,
     pub(crate) now: u64,
+    pub(crate) etag: EtagPolicy,
 }
 
-fn md5_etag(data: &[u8]) -> ([u8; 16], String) {
-    let d: [u8; 16] = Md5::digest(data).into();
+/// The ETag of a received body, from the digests computed while it arrived (the MD5 is there
+/// under [`EtagPolicy::Md5`]; computed here otherwise only if it is somehow missing).
+fn body_etag(req: &HttpRequest, policy: EtagPolicy) -> ([u8; 16], String) {
+    let d: [u8; 16] = match (policy, req.md5) {
+        (EtagPolicy::Md5, Some(m)) => m,
+        (EtagPolicy::Md5, None) => Md5::digest(&req.body).into(),
+        (EtagPolicy::Crc64, _) => {
+            let mut d = [0u8; 16];
+            d[..8].copy_from_slice(&req.crc64.to_be_bytes());
+            d[8..].copy_from_slice(&(req.body.len() as u64).to_be_bytes());
+            d
+        }
+    };
     (d, format!("\"{}\"", hex::encode_upper(d)))
 }
 
@@ -133,22 +147,6 @@ fn stored_meta(req: &HttpRequest) -> Vec<(String, String)> {
 fn parse_u64(name: &str, v: &str) -> Result<u64, OssError> {
     v.parse::<u64>()
         .map_err(|_| OssError::invalid_argument(format!("{name} must be an integer, got {v:?}.")))
-}
-
-fn check_content_md5(req: &HttpRequest) -> Result<(), OssError> {
-    if let Some(want) = req.header("content-md5") {
-        use base64ct::{Base64, Encoding};
-        let got = Base64::encode_string(&Md5::digest(&req.body));
-        if got != want {
-            return Err(OssError::new(
-                400,
-                "InvalidDigest",
-                "The Content-MD5 you specified is not valid.",
-            )
-            .with("Content-MD5", want));
-        }
-    }
-    Ok(())
 }
 
 fn object_headers(resp: &mut HttpResponse, obj: &Object) {
@@ -260,7 +258,7 @@ impl Store {
                     self.buckets.remove(b);
                     Ok(HttpResponse::new(204))
                 }
-                "POST" if req.has_query("delete") => Ok(self.delete_multiple(b, req)),
+                "POST" if req.has_query("delete") => self.delete_multiple(b, req),
                 _ => Err(OssError::new(
                     405,
                     "MethodNotAllowed",
@@ -268,11 +266,11 @@ impl Store {
                 )),
             },
             (Some(b), Some(k)) => match m {
-                "PUT" if req.has_query("uploadId") => self.upload_part(req, t.now),
+                "PUT" if req.has_query("uploadId") => self.upload_part(req, t),
                 "PUT" if req.header("x-oss-copy-source").is_some() => {
                     self.copy_object(b, k, req, t.now)
                 }
-                "PUT" => self.put_object(b, k, req, t.now),
+                "PUT" => self.put_object(b, k, req, t),
                 "GET" if req.has_query("uploadId") => self.list_parts(req),
                 "GET" | "HEAD" => self.get_object(b, k, req, m == "HEAD"),
                 "DELETE" if req.has_query("uploadId") => self.abort(req),
@@ -430,9 +428,14 @@ impl Store {
         Ok(xml_response(200, s))
     }
 
-    fn delete_multiple(&mut self, b: &str, req: &HttpRequest) -> HttpResponse {
+    fn delete_multiple(&mut self, b: &str, req: &HttpRequest) -> Result<HttpResponse, OssError> {
         let body = String::from_utf8_lossy(&req.body);
-        let keys = all_text(&body, "Key");
+        let doc = crate::xml::parse(&body)?;
+        let keys: Vec<String> = doc
+            .children_named("Object")
+            .filter_map(|o| o.text_of("Key"))
+            .map(str::to_string)
+            .collect();
         let objs = self.bucket(b);
         let mut s = String::from("<DeleteResult>");
         for k in keys {
@@ -442,7 +445,7 @@ impl Store {
             s.push_str("</Deleted>");
         }
         s.push_str("</DeleteResult>");
-        xml_response(200, s)
+        Ok(xml_response(200, s))
     }
 
     fn put_object(
@@ -450,9 +453,8 @@ impl Store {
         b: &str,
         k: &str,
         req: &mut HttpRequest,
-        now: u64,
+        t: &Target<'_>,
     ) -> Result<HttpResponse, OssError> {
-        check_content_md5(req)?;
         let meta = stored_meta(req);
         if meta.iter().any(|(n, _)| n.starts_with(CSE_PREFIX))
             && !meta.iter().any(|(n, _)| n == CSE_KEY)
@@ -461,13 +463,13 @@ impl Store {
                 "client-side encryption: x-oss-meta-client-side-encryption-key is required (EC 0005-00000401).",
             ));
         }
-        let (_, etag) = md5_etag(&req.body);
+        let (_, etag) = body_etag(req, t.etag);
         let obj = Object {
-            crc64: CRC64.checksum(&req.body),
+            crc64: req.crc64,
             data: Arc::new(core::mem::take(&mut req.body)),
             meta,
             etag: etag.clone(),
-            modified: now,
+            modified: t.now,
         };
         let crc = obj.crc64;
         self.bucket(b).insert(k.to_string(), obj);
@@ -616,8 +618,11 @@ impl Store {
         }
     }
 
-    fn upload_part(&mut self, req: &mut HttpRequest, now: u64) -> Result<HttpResponse, OssError> {
-        check_content_md5(req)?;
+    fn upload_part(
+        &mut self,
+        req: &mut HttpRequest,
+        t: &Target<'_>,
+    ) -> Result<HttpResponse, OssError> {
         if req.header("x-oss-copy-source").is_some() {
             return Err(OssError::new(
                 400,
@@ -682,15 +687,16 @@ impl Store {
                 req.body.len()
             )));
         }
-        let (md5, etag) = md5_etag(&req.body);
-        let crc = CRC64.checksum(&req.body);
+        let (md5, etag) = body_etag(req, t.etag);
+        let crc = req.crc64;
         up.parts.insert(
             number,
             Part {
                 data: core::mem::take(&mut req.body),
                 etag: etag.clone(),
                 md5,
-                modified: now,
+                crc64: crc,
+                modified: t.now,
             },
         );
         Ok(HttpResponse::new(200)
@@ -717,11 +723,13 @@ impl Store {
         {
             listed = up.parts.iter().map(|(n, p)| (*n, p.etag.clone())).collect();
         } else {
-            for part in all_text(&body, "Part") {
-                let n = all_text(&part, "PartNumber");
-                let e = all_text(&part, "ETag");
-                match (n.first().and_then(|n| n.parse::<u32>().ok()), e.first()) {
-                    (Some(n), Some(e)) => listed.push((n, e.clone())),
+            let doc = crate::xml::parse(&body)?;
+            for part in doc.children_named("Part") {
+                let n = part
+                    .text_of("PartNumber")
+                    .and_then(|n| n.parse::<u32>().ok());
+                match (n, part.text_of("ETag")) {
+                    (Some(n), Some(e)) => listed.push((n, e.to_string())),
                     _ => {
                         return Err(OssError::new(
                             400,
@@ -778,18 +786,20 @@ impl Store {
                 ));
             }
         }
-        let mut data = Vec::new();
+        let total: usize = parts.iter().map(|p| p.data.len()).sum();
+        let mut data = Vec::with_capacity(total);
         let mut md5s = Vec::new();
+        let mut crc = 0u64;
         for p in &parts {
             data.extend_from_slice(&p.data);
             md5s.extend_from_slice(&p.md5);
+            crc = crc64_combine(crc, p.crc64, p.data.len() as u64);
         }
         let etag = format!(
             "\"{}-{}\"",
             hex::encode_upper(Md5::digest(&md5s)),
             parts.len()
         );
-        let crc = CRC64.checksum(&data);
         let meta = up.meta.clone();
         self.uploads.remove(&id);
         self.bucket(b).insert(
@@ -871,7 +881,7 @@ impl Store {
             elem(&mut s, "PartNumber", n);
             elem(&mut s, "LastModified", iso_date(p.modified));
             elem(&mut s, "ETag", &p.etag);
-            elem(&mut s, "HashCrc64ecma", CRC64.checksum(&p.data));
+            elem(&mut s, "HashCrc64ecma", p.crc64);
             elem(&mut s, "Size", p.data.len());
             s.push_str("</Part>");
         }

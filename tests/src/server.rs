@@ -12,6 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use osscse_core::sign::Credentials;
 
 use crate::auth::{self, AuthContext};
+use crate::body;
+use crate::digest::{self, PayloadHashPolicy};
 use crate::http::{self, BodyFaults, HttpRequest, HttpResponse, ReadError, ResponseFaults};
 use crate::ops::{Object, Store, Target};
 use crate::xml::OssError;
@@ -28,6 +30,24 @@ pub struct Config {
     /// Keep objects in this directory (loaded at start, written on every change) instead of
     /// memory only.
     pub data_dir: Option<PathBuf>,
+    /// What a V4 `x-oss-content-sha256` other than `UNSIGNED-PAYLOAD` gets (default: OSS's
+    /// refusal). `Content-MD5` is always checked against the body, as OSS does.
+    pub payload_hash: PayloadHashPolicy,
+    /// How object and part ETags are made (default: MD5, as OSS).
+    pub etag: EtagPolicy,
+}
+
+/// How the server forms the ETag of PutObject and UploadPart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EtagPolicy {
+    /// As OSS: the upper-case hex MD5 of the bytes (multipart: MD5 of the part MD5s, `-N`).
+    /// MD5 runs at well under 1 GB/s on one core and cannot be split, so it bounds how fast
+    /// one stream can be received.
+    #[default]
+    Md5,
+    /// Not OSS: 32 hex digits of CRC-64 and length, so a throughput run measures the client
+    /// rather than the server's MD5. `Content-MD5` is still checked when a request carries it.
+    Crc64,
 }
 
 impl Config {
@@ -38,6 +58,8 @@ impl Config {
             credentials: Credentials::new(access_key_id, access_key_secret),
             max_clock_skew: Duration::from_secs(15 * 60),
             data_dir: None,
+            payload_hash: PayloadHashPolicy::default(),
+            etag: EtagPolicy::default(),
         }
     }
 }
@@ -266,6 +288,9 @@ fn address(req: &HttpRequest) -> (Option<String>, Option<String>) {
 
 fn error_response(e: &OssError, id: &str, head: bool) -> HttpResponse {
     let mut r = HttpResponse::new(e.status).header("Content-Type", "application/xml");
+    if let Some((_, ec)) = e.extra.iter().find(|(tag, _)| *tag == "EC") {
+        r = r.header("x-oss-ec", ec.clone());
+    }
     r = r.body(e.to_xml(id).into_bytes());
     r.head_only = head;
     r
@@ -283,30 +308,30 @@ fn serve(stream: TcpStream, shared: &Shared) {
         if shared.stop.load(Ordering::SeqCst) {
             return;
         }
+        let mut req = match http::read_head(&mut reader) {
+            Ok(r) => r,
+            Err(ReadError::Closed | ReadError::Io) => return,
+            Err(ReadError::Bad(why)) => return bad_request(&mut write_half, why),
+            Err(ReadError::Reset) => return,
+        };
+        // The knobs are read once a request has arrived, not while a kept-alive connection
+        // waits: pooled idle connections must not consume `fail_first`.
         let (faults, fail) = shared.faults.begin_request();
         let body_faults = BodyFaults {
             reset_after: faults.reset_after_body_bytes,
             throttle: faults.throttle_bytes_per_sec,
         };
-        let req = match http::read_request(&mut reader, &body_faults) {
-            Ok(r) => r,
+        let want_md5 = shared.config.etag == EtagPolicy::Md5;
+        match body::read_body(&mut reader, &mut req, &body_faults, want_md5) {
+            Ok(()) => {}
             Err(ReadError::Closed | ReadError::Io) => return,
             Err(ReadError::Reset) => {
                 shared.requests.fetch_add(1, Ordering::SeqCst);
                 // Dropping the socket with unread bytes queued sends RST.
                 return;
             }
-            Err(ReadError::Bad(why)) => {
-                let e = OssError::new(400, "InvalidRequest", why);
-                let _ = http::write_response(
-                    &mut write_half,
-                    &error_response(&e, "0", false),
-                    &no_faults(),
-                );
-                let _ = write_half.shutdown(Shared::BOTH);
-                return;
-            }
-        };
+            Err(ReadError::Bad(why)) => return bad_request(&mut write_half, why),
+        }
         let n = shared.requests.fetch_add(1, Ordering::SeqCst);
         let id = request_id(n);
         let head = req.method == "HEAD";
@@ -358,6 +383,13 @@ impl Shared {
     const BOTH: Shutdown = Shutdown::Both;
 }
 
+/// Answers a malformed request with 400 and closes the connection.
+fn bad_request(stream: &mut TcpStream, why: &'static str) {
+    let e = OssError::new(400, "InvalidRequest", why);
+    let _ = http::write_response(stream, &error_response(&e, "0", false), &no_faults());
+    let _ = stream.shutdown(Shared::BOTH);
+}
+
 fn no_faults() -> ResponseFaults {
     ResponseFaults {
         truncate_at: None,
@@ -380,10 +412,14 @@ fn handle(
         key: key.as_deref(),
     };
     auth::verify(&req.method, &req.query, &req.headers, &ctx)?;
+    // Digests before any operation: a body that fails them is never stored.
+    digest::check_content_sha256(&req, shared.config.payload_hash)?;
+    digest::check_content_md5(&req)?;
     let target = Target {
         bucket: bucket.as_deref(),
         key: key.as_deref(),
         now,
+        etag: shared.config.etag,
     };
     let mut store = shared
         .store

@@ -2,21 +2,24 @@
 //!
 //! ```text
 //! osscse-server --listen 127.0.0.1:PORT --access-key-id AK --access-key-secret SK
-//!               [--security-token TOKEN] [--data-dir DIR]
+//!               [--security-token TOKEN] [--data-dir DIR] [--etag md5|crc64]
 //! ```
+//! `--etag crc64` (not OSS behaviour) makes ETags from CRC-64 and length instead of MD5, for
+//! throughput runs where the server's MD5 would be the bottleneck.
 #![forbid(unsafe_code)]
 // A std-only test fixture: `core`/`alloc` paths would add nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 
 use std::process::ExitCode;
 
-use osscse_tests::{Config, Server};
+use osscse_tests::{Config, EtagPolicy, Server};
 
-const USAGE: &str = "usage: osscse-server --listen 127.0.0.1:PORT --access-key-id AK --access-key-secret SK [--security-token TOKEN] [--data-dir DIR]";
+const USAGE: &str = "usage: osscse-server --listen 127.0.0.1:PORT --access-key-id AK --access-key-secret SK [--security-token TOKEN] [--data-dir DIR] [--etag md5|crc64]";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (mut listen, mut ak, mut sk, mut token, mut dir) = (None, None, None, None, None);
+    let mut etag = None;
     while let Some(flag) = args.next() {
         let slot = match flag.as_str() {
             "--listen" => &mut listen,
@@ -24,6 +27,7 @@ fn main() -> ExitCode {
             "--access-key-secret" => &mut sk,
             "--security-token" => &mut token,
             "--data-dir" => &mut dir,
+            "--etag" => &mut etag,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -57,6 +61,14 @@ fn main() -> ExitCode {
         }
     }
     config.data_dir = dir.map(Into::into);
+    match etag.as_deref() {
+        None | Some("md5") => {}
+        Some("crc64") => config.etag = EtagPolicy::Crc64,
+        Some(other) => {
+            eprintln!("--etag {other}: expected md5 or crc64\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    }
     match Server::start(config) {
         Ok(server) => {
             println!("osscse-server listening on {}", server.endpoint());
