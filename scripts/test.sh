@@ -48,12 +48,12 @@ for pkg in osscse-std osscse-tests osscse-embedded osscse-benches; do
   cargo clippy --quiet -p "$pkg" --all-targets -- -D warnings
 done
 
-step "no_std: osscse-core for Cortex-M4F (with RSA) and Cortex-M0 (without RSA)"
-cargo build --quiet -p osscse-core --target thumbv7em-none-eabihf --features rsa,sign,async
-cargo build --quiet -p osscse-core --target thumbv6m-none-eabi --features sign,async
+step "no_std: osscse-core for Cortex-M4F (with RSA) and Cortex-M0 (without RSA), both with the AES-GCM wrap"
+cargo build --quiet -p osscse-core --target thumbv7em-none-eabihf --features rsa,sign,async,aes-gcm-wrap
+cargo build --quiet -p osscse-core --target thumbv6m-none-eabi --features sign,async,aes-gcm-wrap
 # No std-only crate may sneak into those builds (they would not link without std anyway; this
 # names the culprit).
-for spec in "thumbv7em-none-eabihf rsa,sign,async" "thumbv6m-none-eabi sign,async"; do
+for spec in "thumbv7em-none-eabihf rsa,sign,async,aes-gcm-wrap" "thumbv6m-none-eabi sign,async,aes-gcm-wrap"; do
   set -- $spec
   tree="$(cargo tree -p osscse-core --target "$1" --features "$2" -e normal --prefix none --format '{p}')"
   if grep -E '^(std|libc|getrandom|once_cell|serde_json|tokio|ureq|rustls|ring|thiserror|anyhow) ' <<<"$tree"; then
