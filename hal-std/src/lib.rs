@@ -1,9 +1,12 @@
 //! osscse-std: Alibaba Cloud OSS client-side encryption for std hosts.
 //!
-//! * [`client::Client`]: the OSS HTTP client (ureq 3 + rustls): V4/V1 signing from
-//!   osscse-core, path-style and virtual-hosted URLs, connection reuse, retries with
-//!   full-jitter backoff that resend byte-identical bodies, typed OSS errors, CRC-64 checks.
-//! * [`encryption::EncryptionClient`]: the SDK-v2-shaped encryption client: `put_object`,
+//! * [`client::Client`]: the async OSS HTTP client over one transport seam
+//!   ([`transport::HttpService`], default [`transport::ReqwestService`]: reqwest + rustls on
+//!   tokio): V4/V1 signing from osscse-core, path-style and virtual-hosted URLs, connection
+//!   reuse, one retry policy ([`retry`], shared with KMS) with full-jitter backoff that
+//!   resends byte-identical bodies (CRC-64 checked), typed OSS errors, CRC-64 checks.
+//! * [`blocking`]: the same clients for threads, driving the async ones on their own runtime.
+//! * [`encryption::EncryptionClient`]: the async SDK-v2-shaped encryption client: `put_object`,
 //!   `get_object` (whole or any range, suffix ranges resolved), `head_object`, multipart with a
 //!   CSE context, parallel resumable `upload_file` and verified parallel `download_file`.
 //! * [`keys`]: OS entropy ([`keys::SysRng`]), RSA key loading and generation, and the
@@ -21,6 +24,7 @@
     clippy::alloc_instead_of_core
 )]
 
+pub mod blocking;
 pub mod client;
 pub mod crc64;
 pub mod encryption;
@@ -30,6 +34,7 @@ pub mod kms;
 pub mod local;
 pub mod object;
 pub mod retry;
+pub mod transport;
 pub mod xml;
 
 pub use client::{Body, Client, ClientConfig, Endpoint, Request, Response, SignVersion};

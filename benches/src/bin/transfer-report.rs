@@ -23,10 +23,11 @@ use std::time::{Duration, Instant};
 
 use osscse_core::sign::Credentials;
 use osscse_core::wrap::RsaMasterKey;
-use osscse_std::encryption::EncryptionClient;
+use osscse_std::blocking::Client;
+use osscse_std::blocking::EncryptionClient;
 use osscse_std::keys::{Keyring, generate_rsa};
 use osscse_std::local::PutOptions;
-use osscse_std::{Body, Client, ClientConfig, Endpoint, Request};
+use osscse_std::{Body, ClientConfig, Endpoint, Request};
 use osscse_tests::{Config, Server};
 
 const BUCKET: &str = "bench";

@@ -9,13 +9,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use md5::{Digest, Md5};
 use osscse_core::content::ByteRange;
 use osscse_core::envelope::Matdesc;
+use osscse_std::blocking::{Client, EncryptionClient};
 use osscse_std::client::credentials_from_env;
-use osscse_std::encryption::{DownloadOptions, EncryptionClient, UploadOptions};
+use osscse_std::encryption::{DownloadOptions, UploadOptions};
 use osscse_std::keys::{Keyring, generate_rsa, load_rsa_key};
 use osscse_std::kms::{AnyMasterKey, KmsClient, KmsConfig, KmsError, KmsMasterKey};
 use osscse_std::local::{LocalStore, PutOptions};
 use osscse_std::object::{from_io, write_file_atomically};
-use osscse_std::{Client, ClientConfig, Endpoint, Error, SignVersion};
+use osscse_std::{ClientConfig, Endpoint, Error, SignVersion};
 
 use crate::cli::{Cli, Command, Global, KeyArgs, KmsArgs, SignVersionArg};
 use crate::location::Location;
