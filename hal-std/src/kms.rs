@@ -288,7 +288,7 @@ impl KmsClient {
     }
 
     /// Signs and sends one action, retrying per the policy; returns the JSON object answered.
-    fn call(&self, action: &'static str, params: &[(&str, &str)]) -> Result<Value, KmsError> {
+    fn call(&self, action: &'static str, params: &[(&str, &str)]) -> Result<Reply, KmsError> {
         let rt = kms_runtime()?;
         let (tx, rx) = std::sync::mpsc::channel();
         let this = self.clone();
@@ -311,7 +311,7 @@ impl KmsClient {
         &self,
         action: &'static str,
         params: &[(&str, &str)],
-    ) -> Result<Value, KmsError> {
+    ) -> Result<Reply, KmsError> {
         let mut attempts = Attempts::new(self.config.retry);
         loop {
             attempts.begin();
@@ -328,7 +328,10 @@ impl KmsClient {
                     ("accept".into(), "application/json".into()),
                     ("content-length".into(), body.len().to_string()),
                 ],
-                body: RequestBody::Full(bytes::Bytes::copy_from_slice(body.as_bytes())),
+                // Wiped when the transport drops its last reference.
+                body: RequestBody::Full(bytes::Bytes::from_owner(Zeroizing::new(
+                    body.as_bytes().to_vec(),
+                ))),
             };
             let outcome = match self.service.call(request).await {
                 Ok(resp) => {
@@ -357,7 +360,7 @@ impl KmsClient {
             };
             if (200..300).contains(&status) {
                 return match serde_json::from_str::<Value>(&text) {
-                    Ok(v @ Value::Object(_)) => Ok(v),
+                    Ok(v @ Value::Object(_)) => Ok(Reply(v)),
                     _ => Err(KmsError::Malformed {
                         action,
                         status,
@@ -419,8 +422,28 @@ fn push_context<'a>(p: &mut Vec<(&'a str, &'a str)>, context: Option<&'a str>) {
     }
 }
 
-fn field(reply: &Value, action: &'static str, name: &str) -> Result<String, KmsError> {
+/// A parsed KMS answer; every string in it (data keys among them) is wiped on drop.
+struct Reply(Value);
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+/// Overwrites every string of a JSON value with zeros.
+fn wipe(v: &mut Value) {
+    match v {
+        Value::String(s) => zeroize::Zeroize::zeroize(s),
+        Value::Array(a) => a.iter_mut().for_each(wipe),
+        Value::Object(o) => o.values_mut().for_each(wipe),
+        _ => {}
+    }
+}
+
+fn field(reply: &Reply, action: &'static str, name: &str) -> Result<String, KmsError> {
     reply
+        .0
         .get(name)
         .and_then(Value::as_str)
         .map(str::to_string)
@@ -706,5 +729,23 @@ impl MasterKey for AnyMasterKey {
             Self::Rsa(k) => Ok(k.unwrap(rng, wrapped)?),
             Self::Kms(k) => k.unwrap(rng, wrapped),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Defect 8: main kept the reply text, the parsed JSON and the Encrypt form (all holding
+    /// data keys) in freed memory; the JSON of a reply is now wiped string by string.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn reply_strings_are_wiped() {
+        let mut v: Value =
+            serde_json::from_str(r#"{"Plaintext":"c2VjcmV0","L":[{"K":"aGk="}],"N":3}"#).unwrap();
+        wipe(&mut v);
+        assert_eq!(v["Plaintext"], "");
+        assert_eq!(v["L"][0]["K"], "");
+        assert_eq!(v["N"], 3);
     }
 }

@@ -9,7 +9,7 @@ use osscse_core::stream::CtrReader;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::reader::{CtrAsyncReader, PlainReader};
-use super::source::{EncryptedRegion, PlainSource};
+use super::source::{EncryptedBuffer, EncryptedRegion, PlainSource};
 use super::{
     EncryptionClient, GetObject, MAX_OBJECT_SIZE, MAX_PAGES, MAX_XML, PutResult, RANGE_BEHAVIOR,
 };
@@ -136,12 +136,10 @@ impl EncryptionClient {
             if buf.is_empty() && number > 1 {
                 break;
             }
-            let plain: &[u8] = &buf;
-            let region = EncryptedRegion {
-                source: &plain,
+            let region = EncryptedBuffer {
+                data: &buf,
                 material: &ctx.material,
                 offset,
-                len: buf.len() as u64,
             };
             parts.push(self.send_part(ctx, number, Body::Replay(&region)).await?);
             offset += buf.len() as u64;

@@ -112,3 +112,23 @@ impl Replay for EncryptedRegion<'_> {
         )))
     }
 }
+
+/// Ciphertext of a plaintext buffer that sits at `offset` of the object (a part of a stream
+/// of unknown length): replayable, encrypted under the object's counters at that offset.
+pub(crate) struct EncryptedBuffer<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) material: &'a ContentMaterial,
+    pub(crate) offset: u64,
+}
+
+impl Replay for EncryptedBuffer<'_> {
+    fn len(&self) -> u64 {
+        self.data.len() as u64
+    }
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+        Ok(Box::new(CtrReader::new(
+            self.data,
+            self.material.keystream_at(self.offset),
+        )))
+    }
+}
