@@ -129,8 +129,9 @@ fn a_killed_put_with_checkpoint_resumes_to_the_source() {
         c.args(["--quiet", "put"])
             .arg(&src)
             .arg("oss://bkt/big")
+            // Resuming unwraps the checkpoint's data key: the private key is needed.
             .arg("--public-key")
-            .arg(keys.join("public.pem"))
+            .arg(keys.join("private.pem"))
             .args(["--part-size", "102400", "--jobs", "1", "--checkpoint"])
             .arg(&cp);
         c
