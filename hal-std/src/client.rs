@@ -1,17 +1,29 @@
-//! `Client`: one blocking HTTP client for OSS (ureq 3 + rustls) with signing, retries and
-//! CRC-64 checks of uploads.
+//! `Client`: the async OSS client over the [`HttpService`] seam, with signing, the crate's
+//! retry policy and CRC-64 checks of uploads.
 
 use std::fmt;
-use std::io::{self, Read};
-use std::net::IpAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::io;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use osscse_core::sign::{self, Credentials, encode_query, uri_encode};
-use ureq::http;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use osscse_core::sign::{self, Credentials};
+use tokio::sync::mpsc;
 
-use crate::crc64::{self, Crc64, CrcReader, HEADER_CRC64};
+use crate::crc64::{self, Crc64, HEADER_CRC64};
 use crate::error::{Error, OssError, Result};
-use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::retry::{Attempts, RetryPolicy, parse_retry_after};
+use crate::transport::{
+    HttpRequest, HttpService, RequestBody, ReqwestService, ResponseStream, TransportConfig,
+};
+
+mod body;
+mod url;
+
+pub use body::{Body, Replay};
+pub(crate) use body::{Source, pump};
+pub use url::{ClientConfig, Endpoint, SignVersion};
 
 /// Environment variable holding the access key id.
 pub const ENV_ACCESS_KEY_ID: &str = "OSS_ACCESS_KEY_ID";
@@ -45,255 +57,6 @@ pub fn credentials_from_env() -> Result<Credentials> {
         c = c.with_security_token(token);
     }
     Ok(c)
-}
-
-/// Request signature version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SignVersion {
-    /// `OSS4-HMAC-SHA256` (needs a region); the default.
-    #[default]
-    V4,
-    /// HMAC-SHA1 `OSS AK:signature`.
-    V1,
-}
-
-/// Where OSS is: scheme, host and port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    /// `true` for https.
-    pub https: bool,
-    /// Host name or IP address (IPv6 without brackets).
-    pub host: String,
-    /// Explicit port.
-    pub port: Option<u16>,
-}
-
-impl Endpoint {
-    /// Parses `https://oss-cn-hangzhou.aliyuncs.com`, `http://127.0.0.1:9000` or a bare host
-    /// (which means https).
-    ///
-    /// # Errors
-    /// [`Error::Config`] for another scheme, an empty host, a bad port or a path.
-    pub fn parse(text: &str) -> Result<Self> {
-        let t = text.trim();
-        let (https, rest) = if let Some(r) = t.strip_prefix("https://") {
-            (true, r)
-        } else if let Some(r) = t.strip_prefix("http://") {
-            (false, r)
-        } else if t.contains("://") {
-            return Err(Error::Config(format!(
-                "endpoint {t:?}: only http:// and https:// are supported"
-            )));
-        } else {
-            (true, t)
-        };
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.contains(['/', '?', '#', '@']) || rest.is_empty() {
-            return Err(Error::Config(format!(
-                "endpoint {t:?}: give only scheme, host and port, e.g. https://oss-cn-hangzhou.aliyuncs.com"
-            )));
-        }
-        let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
-            let (h, after) = v6
-                .split_once(']')
-                .ok_or_else(|| Error::Config(format!("endpoint {t:?}: unclosed IPv6 bracket")))?;
-            (h.to_owned(), after.strip_prefix(':'))
-        } else {
-            match rest.rsplit_once(':') {
-                Some((h, p)) => (h.to_owned(), Some(p)),
-                None => (rest.to_owned(), None),
-            }
-        };
-        let port = match port {
-            Some(p) => Some(
-                p.parse::<u16>()
-                    .map_err(|_| Error::Config(format!("endpoint {t:?}: bad port {p:?}")))?,
-            ),
-            None => None,
-        };
-        if host.is_empty()
-            || !host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-.:_".contains(&b))
-        {
-            return Err(Error::Config(format!("endpoint {t:?}: bad host name")));
-        }
-        Ok(Self { https, host, port })
-    }
-
-    /// Whether the host is an IP address or `localhost` (virtual-hosted style cannot work).
-    pub fn is_ip_or_localhost(&self) -> bool {
-        self.host.parse::<IpAddr>().is_ok() || self.host.eq_ignore_ascii_case("localhost")
-    }
-
-    /// The region id an `oss-<region>[-internal].aliyuncs.com` host names, if any.
-    pub fn region_from_host(&self) -> Option<String> {
-        let first = self.host.split('.').next()?;
-        let r = first.strip_prefix("oss-")?;
-        let r = r.strip_suffix("-internal").unwrap_or(r);
-        (!r.is_empty() && self.host.ends_with(".aliyuncs.com")).then(|| r.to_owned())
-    }
-
-    fn authority(&self, host: &str) -> String {
-        let h = if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host.to_owned()
-        };
-        match self.port {
-            Some(p) => format!("{h}:{p}"),
-            None => h,
-        }
-    }
-}
-
-/// Everything a [`Client`] needs besides credentials.
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    /// Where OSS is.
-    pub endpoint: Endpoint,
-    /// Region id for V4 signing (`cn-hangzhou`); derived from an `oss-<region>` endpoint if unset.
-    pub region: Option<String>,
-    /// Path-style URLs (`endpoint/bucket/key`) instead of virtual-hosted (`bucket.endpoint/key`).
-    /// Always used for IP and `localhost` endpoints.
-    pub path_style: bool,
-    /// Signature version.
-    pub sign_version: SignVersion,
-    /// Retry policy.
-    pub retry: RetryPolicy,
-    /// Connect timeout.
-    pub connect_timeout: Duration,
-    /// Longest wait for any single read or write on the socket.
-    pub io_timeout: Duration,
-    /// Idle connections kept per host (connection reuse; also the useful parallelism).
-    pub max_idle_per_host: usize,
-}
-
-impl ClientConfig {
-    /// A configuration with defaults for `endpoint`.
-    pub fn new(endpoint: Endpoint) -> Self {
-        Self {
-            endpoint,
-            region: None,
-            path_style: false,
-            sign_version: SignVersion::V4,
-            retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(10),
-            io_timeout: Duration::from_secs(60),
-            max_idle_per_host: 16,
-        }
-    }
-
-    /// The region used for V4 signing.
-    pub fn effective_region(&self) -> Option<String> {
-        self.region
-            .clone()
-            .filter(|r| !r.is_empty())
-            .or_else(|| self.endpoint.region_from_host())
-    }
-
-    fn uses_path_style(&self) -> bool {
-        self.path_style || self.endpoint.is_ip_or_localhost()
-    }
-
-    /// The URL of a resource: `bucket`/`key` may be absent for service and bucket operations;
-    /// `query` holds decoded pairs.
-    ///
-    /// # Errors
-    /// [`Error::Config`] for a bucket name that cannot be a host label in virtual-hosted style.
-    pub fn url(
-        &self,
-        bucket: Option<&str>,
-        key: Option<&str>,
-        query: &[(&str, &str)],
-    ) -> Result<String> {
-        let scheme = if self.endpoint.https { "https" } else { "http" };
-        let mut path = String::from("/");
-        let authority = match bucket {
-            Some(b) if !self.uses_path_style() => {
-                if b.is_empty()
-                    || !b
-                        .bytes()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-                {
-                    return Err(Error::Config(format!(
-                        "bucket {b:?} cannot be used in a virtual-hosted URL; use --path-style"
-                    )));
-                }
-                self.endpoint
-                    .authority(&format!("{b}.{}", self.endpoint.host))
-            }
-            Some(b) => {
-                path.push_str(&uri_encode(b, false));
-                path.push('/');
-                self.endpoint.authority(&self.endpoint.host)
-            }
-            None => self.endpoint.authority(&self.endpoint.host),
-        };
-        if let Some(k) = key {
-            path.push_str(&uri_encode(k, true));
-        }
-        let mut url = format!("{scheme}://{authority}{path}");
-        if !query.is_empty() {
-            url.push('?');
-            url.push_str(&encode_query(query.iter().copied()));
-        }
-        Ok(url)
-    }
-}
-
-/// A request body that can be produced again, byte for byte, for a retry.
-pub trait Replay: Sync {
-    /// The body length.
-    fn len(&self) -> u64;
-    /// Whether the body is empty.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// A fresh reader over the whole body.
-    ///
-    /// # Errors
-    /// When the source cannot be opened.
-    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>>;
-}
-
-/// A request body.
-pub enum Body<'a> {
-    /// No body.
-    Empty,
-    /// A buffer (replayable).
-    Bytes(&'a [u8]),
-    /// A replayable source; retries re-read it and must see the same CRC-64.
-    Replay(&'a dyn Replay),
-    /// A one-shot stream of known length; never retried once sending began.
-    Once {
-        /// Exact length.
-        len: u64,
-        /// The stream.
-        reader: &'a mut (dyn Read + Send),
-    },
-}
-
-impl fmt::Debug for Body<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => f.write_str("Empty"),
-            Self::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
-            Self::Replay(r) => write!(f, "Replay({} bytes)", r.len()),
-            Self::Once { len, .. } => write!(f, "Once({len} bytes)"),
-        }
-    }
-}
-
-impl Body<'_> {
-    fn len(&self) -> u64 {
-        match self {
-            Self::Empty => 0,
-            Self::Bytes(b) => b.len() as u64,
-            Self::Replay(r) => r.len(),
-            Self::Once { len, .. } => *len,
-        }
-    }
 }
 
 /// One OSS request.
@@ -354,7 +117,6 @@ impl<'a> Request<'a> {
 }
 
 /// A successful answer (2xx), body not yet read.
-#[derive(Debug)]
 pub struct Response {
     /// HTTP status.
     pub status: u16,
@@ -362,7 +124,17 @@ pub struct Response {
     pub headers: http::HeaderMap,
     /// CRC-64 (and length) of the body sent, when there was one.
     pub sent: Option<Crc64>,
-    body: ureq::Body,
+    body: ResponseStream,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("sent", &self.sent)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Response {
@@ -382,28 +154,59 @@ impl Response {
             .and_then(|v| v.trim().parse().ok())
     }
 
-    /// The body as a stream (no size limit; errors on a connection cut early).
-    pub fn into_reader(self) -> impl Read + Send + 'static {
-        self.body.into_reader()
+    /// The body as a stream of chunks (no size limit).
+    pub fn into_stream(self) -> ResponseStream {
+        self.body
+    }
+
+    /// Reads a small body (XML answers), at most `limit` bytes.
+    ///
+    /// # Errors
+    /// When reading fails or the body is longer than `limit`.
+    pub async fn bytes(self, limit: u64) -> Result<Vec<u8>> {
+        read_limited(self.body, limit).await
     }
 
     /// Reads a small text body (XML answers), at most `limit` bytes.
     ///
     /// # Errors
-    /// When reading fails or the body is longer than `limit`.
-    pub fn text(mut self, limit: u64) -> Result<String> {
-        self.body
-            .with_config()
-            .limit(limit)
-            .read_to_string()
-            .map_err(|e| Error::Protocol(format!("reading the answer: {e}")))
+    /// When reading fails, the body is longer than `limit` or not UTF-8.
+    pub async fn text(self, limit: u64) -> Result<String> {
+        String::from_utf8(self.bytes(limit).await?)
+            .map_err(|_| Error::Protocol("the answer is not UTF-8".into()))
     }
 }
 
-/// The OSS HTTP client: one connection pool (ureq `Agent`), shared by all threads.
+/// Reads a whole body of at most `limit` bytes.
+pub(crate) async fn read_limited(body: ResponseStream, limit: u64) -> Result<Vec<u8>> {
+    read_limited_raw(body, limit)
+        .await
+        .map_err(|e| Error::Protocol(format!("reading the answer: {e}")))
+}
+
+/// Reads a whole body of at most `limit` bytes, failing with the transport's error.
+pub(crate) async fn read_limited_raw(
+    mut body: ResponseStream,
+    limit: u64,
+) -> std::result::Result<Vec<u8>, crate::transport::TransportError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        if (out.len() + chunk.len()) as u64 > limit {
+            return Err(crate::transport::TransportError::new(
+                crate::transport::TransportErrorKind::Other,
+                format!("the answer is longer than {limit} bytes"),
+            ));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// The async OSS client: one connection pool behind an [`HttpService`]; clones share it.
 #[derive(Clone)]
 pub struct Client {
-    agent: ureq::Agent,
+    service: Arc<dyn HttpService>,
     config: ClientConfig,
     credentials: Credentials,
 }
@@ -413,39 +216,46 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("config", &self.config)
             .field("credentials", &self.credentials)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
+/// The `User-Agent` of OSS requests.
+const USER_AGENT: &str = concat!("osscse/", env!("CARGO_PKG_VERSION"), " OssEncryptionClient");
+
 impl Client {
-    /// A client for `config` with `credentials`.
+    /// A client for `config` with `credentials` over the default transport (reqwest).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when V4 is chosen and no region is known, or TLS cannot be set up.
+    pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Self> {
+        let transport = TransportConfig {
+            connect_timeout: config.connect_timeout,
+            io_timeout: config.io_timeout,
+            max_idle_per_host: config.max_idle_per_host,
+        };
+        let service = ReqwestService::new(&transport, USER_AGENT)
+            .map_err(|e| Error::Config(format!("setting up HTTP: {e}")))?;
+        Self::with_service(config, credentials, Arc::new(service))
+    }
+
+    /// A client for `config` with `credentials` over another transport.
     ///
     /// # Errors
     /// [`Error::Config`] when V4 is chosen and no region is known.
-    pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Self> {
+    pub fn with_service(
+        config: ClientConfig,
+        credentials: Credentials,
+        service: Arc<dyn HttpService>,
+    ) -> Result<Self> {
         if config.sign_version == SignVersion::V4 && config.effective_region().is_none() {
             return Err(Error::Config(
                 "V4 signing needs a region: pass --region / set OSS_REGION (e.g. cn-hangzhou), or use --sign-version v1"
                     .into(),
             ));
         }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_per_read(Some(config.io_timeout))
-            .timeout_per_write(Some(config.io_timeout))
-            .max_idle_connections_per_host(config.max_idle_per_host)
-            .max_idle_connections(config.max_idle_per_host.max(10))
-            .user_agent(concat!(
-                "osscse/",
-                env!("CARGO_PKG_VERSION"),
-                " OssEncryptionClient"
-            ))
-            .build()
-            .new_agent();
         Ok(Self {
-            agent,
+            service,
             config,
             credentials,
         })
@@ -549,174 +359,187 @@ impl Client {
         Ok(out)
     }
 
-    /// Sends `req`, retrying 5xx/408/429 answers and connection errors with full-jitter backoff
-    /// when the body is replayable, and returns the 2xx answer.
+    /// Sends `req`, retrying 5xx/408/429 answers and timeouts, failed connects and resets with
+    /// full-jitter backoff when the body is replayable, and returns the 2xx answer.
     ///
     /// # Errors
     /// [`Error::Oss`] for error answers (typed code, message, request id), [`Error::Transport`]
     /// after the last failed attempt, [`Error::CrcMismatch`] when OSS stored other bytes than
-    /// were sent, [`Error::SourceChanged`] / [`Error::ShortSource`] for misbehaving bodies.
-    pub fn send(&self, mut req: Request<'_>) -> Result<Response> {
+    /// were sent, [`Error::SourceChanged`] when a retry read other bytes than an earlier
+    /// attempt, [`Error::ShortSource`] for a body shorter than announced.
+    pub async fn send(&self, mut req: Request<'_>) -> Result<Response> {
         let query: Vec<(&str, &str)> = req
             .query
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let url = self.config.url(req.bucket, req.key, &query)?;
-        let host = self.config.endpoint.host.clone();
+        let method = http::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| Error::Config(format!("bad method {}", req.method)))?;
         let len = req.body.len();
-        let policy = self.config.retry;
-        let mut first_crc: Option<u64> = None;
-        let mut attempt = 0u32;
+        let has_body = !matches!(req.body, Body::Empty) || matches!(req.method, "PUT" | "POST");
+        let replayable = req.body.replayable();
+        let mut earlier: Option<Crc64> = None;
+        let mut attempts = Attempts::new(self.config.retry);
         loop {
-            attempt += 1;
-            let headers = self.signed_headers(&req)?;
-            let mut builder = http::Request::builder()
-                .method(req.method)
-                .uri(url.as_str());
-            for (n, v) in &headers {
-                builder = builder.header(n.as_str(), v.as_str());
-            }
-            let has_body = !matches!(req.body, Body::Empty) || matches!(req.method, "PUT" | "POST");
+            attempts.begin();
+            let mut headers = self.signed_headers(&req)?;
             if has_body {
-                builder = builder.header("content-length", len.to_string());
+                headers.push(("content-length".into(), len.to_string()));
             }
-            let mut opened: Option<Box<dyn Read + Send + '_>> = match &req.body {
-                Body::Replay(r) => Some(
-                    r.open()
-                        .map_err(|e| Error::io("opening the upload source", e))?,
-                ),
-                _ => None,
-            };
-            let replayable = !matches!(req.body, Body::Once { .. });
-            let (outcome, sent) = {
-                let source: &mut dyn Read = match (&mut req.body, opened.as_mut()) {
-                    (_, Some(r)) => r,
-                    (Body::Bytes(b), None) => b,
-                    (Body::Once { reader, .. }, None) => *reader,
-                    _ => &mut io::empty(),
-                };
-                let mut counted = CrcReader::new(source.take(len));
-                let http_req = builder
-                    .body(ureq::SendBody::from_reader(&mut counted))
-                    .map_err(|e| Error::Config(format!("building the request: {e}")))?;
-                let outcome = if has_body {
-                    self.agent.run(http_req)
-                } else {
-                    let (parts, _) = http_req.into_parts();
-                    self.agent.run(http::Request::from_parts(parts, ()))
-                };
-                (outcome, counted.crc())
-            };
-            drop(opened);
-            let may_retry = replayable && attempt < policy.max_attempts;
-            match outcome {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let (parts, body) = resp.into_parts();
-                    if (200..300).contains(&status) {
-                        let response = Response {
-                            status,
-                            headers: parts.headers,
-                            sent: has_body.then_some(sent),
-                            body,
-                        };
-                        if has_body {
-                            if sent.len() != len {
-                                return Err(Error::ShortSource {
-                                    expected: len,
-                                    actual: sent.len(),
-                                });
-                            }
-                            if let Some(first) = first_crc
-                                && first != sent.value()
-                            {
-                                return Err(Error::SourceChanged);
-                            }
-                            if req.check_upload_crc
-                                && let Some(server) = response.crc64()
-                                && server != sent.value()
-                            {
-                                return Err(Error::CrcMismatch {
-                                    what: format!("{} upload", req.method),
-                                    server,
-                                    client: sent.value(),
-                                });
-                            }
-                        }
-                        return Ok(response);
-                    }
-                    let request_id = parts
-                        .headers
-                        .get("x-oss-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    let retry_after = parts
-                        .headers
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                    let mut body = body;
-                    let text = if req.method == "HEAD" {
-                        // HEAD answers have no body; OSS puts the error document, base64-encoded,
-                        // in x-oss-err.
-                        parts
-                            .headers
-                            .get("x-oss-err")
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(|v| {
-                                <base64ct::Base64 as base64ct::Encoding>::decode_vec(v.trim()).ok()
-                            })
-                            .map(|b| String::from_utf8_lossy(&b).into_owned())
-                            .unwrap_or_default()
-                    } else {
-                        body.with_config()
-                            .limit(MAX_ERROR_BODY)
-                            .lossy_utf8(true)
-                            .read_to_string()
-                            .unwrap_or_default()
-                    };
-                    let mut err: OssError =
-                        crate::xml::oss_error(status, &text, request_id.as_deref());
-                    if err.ec.is_empty()
-                        && let Some(ec) =
-                            parts.headers.get("x-oss-ec").and_then(|v| v.to_str().ok())
-                    {
-                        ec.clone_into(&mut err.ec);
-                    }
-                    if RetryPolicy::retryable_status(status) && may_retry {
-                        if sent.len() == len && has_body {
-                            first_crc.get_or_insert(sent.value());
-                        }
-                        std::thread::sleep(policy.delay(attempt, jitter(), retry_after));
-                        continue;
-                    }
-                    return Err(err.into());
-                }
+            let (outcome, sent) = self
+                .attempt(method.clone(), &url, headers, &mut req.body, earlier)
+                .await?;
+            if let Some(s) = sent
+                && earlier.is_none_or(|e| e.len() < s.len())
+            {
+                earlier = Some(s);
+            }
+            let may_retry = replayable && attempts.may_retry();
+            let resp = match outcome {
+                Ok(resp) => resp,
                 Err(e) => {
-                    if RetryPolicy::retryable_error(&e) && may_retry {
-                        std::thread::sleep(policy.delay(attempt, jitter(), None));
+                    if e.kind().retryable() && may_retry && attempts.backoff(None).await {
                         continue;
                     }
                     return Err(Error::Transport {
-                        host,
-                        attempts: attempt,
+                        host: self.config.endpoint.host.clone(),
+                        attempts: attempts.made(),
                         source: e,
                     });
                 }
+            };
+            let status = resp.status;
+            if (200..300).contains(&status) {
+                let sent = has_body.then(|| sent.unwrap_or_default());
+                let response = Response {
+                    status,
+                    headers: resp.headers,
+                    sent,
+                    body: resp.body,
+                };
+                if let Some(sent) = sent {
+                    if sent.len() != len {
+                        return Err(Error::ShortSource {
+                            expected: len,
+                            actual: sent.len(),
+                        });
+                    }
+                    if req.check_upload_crc
+                        && let Some(server) = response.crc64()
+                        && server != sent.value()
+                    {
+                        return Err(Error::CrcMismatch {
+                            what: format!("{} upload", req.method),
+                            server,
+                            client: sent.value(),
+                        });
+                    }
+                }
+                return Ok(response);
             }
+            let retry_after = resp
+                .headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let err = oss_error(req.method, status, &resp.headers, resp.body).await;
+            if RetryPolicy::retryable_status(status)
+                && may_retry
+                && attempts.backoff(retry_after).await
+            {
+                continue;
+            }
+            return Err(err.into());
+        }
+    }
+
+    /// One attempt: the transport call and, for streamed bodies, the pump feeding it.
+    async fn attempt(
+        &self,
+        method: http::Method,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: &mut Body<'_>,
+        earlier: Option<Crc64>,
+    ) -> Result<(
+        std::result::Result<crate::transport::HttpResponse, crate::transport::TransportError>,
+        Option<Crc64>,
+    )> {
+        let mut request = HttpRequest {
+            method,
+            url: url.to_owned(),
+            headers,
+            body: RequestBody::Empty,
+        };
+        let len = body.len();
+        let mut opened: Option<Box<dyn io::Read + Send + '_>> = None;
+        let source = match body {
+            Body::Empty => None,
+            Body::Bytes(b) => {
+                let mut crc = Crc64::new();
+                crc.update(b);
+                request.body = RequestBody::Full(Bytes::copy_from_slice(b));
+                let outcome = self.service.call(request).await;
+                return Ok((outcome, Some(crc)));
+            }
+            Body::Replay(r) => {
+                opened = Some(
+                    r.open()
+                        .map_err(|e| Error::io("opening the upload source", e))?,
+                );
+                opened.as_mut().map(|r| Source::Sync(&mut **r))
+            }
+            Body::Once { reader, .. } => Some(Source::Sync(&mut **reader)),
+            Body::Reader { reader, .. } => Some(Source::Async(&mut **reader)),
+        };
+        let Some(source) = source else {
+            if matches!(request.method, http::Method::PUT | http::Method::POST) {
+                request.body = RequestBody::Full(Bytes::new());
+            }
+            return Ok((self.service.call(request).await, None));
+        };
+        let (tx, mut rx) = mpsc::channel::<io::Result<Bytes>>(4);
+        request.body = RequestBody::Stream {
+            len,
+            stream: Box::pin(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))),
+        };
+        let (outcome, pumped) =
+            tokio::join!(self.service.call(request), pump(source, len, earlier, tx));
+        drop(opened);
+        match pumped.outcome {
+            Err(e) => Err(e),
+            Ok(_) => Ok((outcome, Some(pumped.crc))),
         }
     }
 }
 
-fn jitter() -> u64 {
-    // Timing jitter only: fall back to the clock if the OS generator is unavailable.
-    getrandom::u64().unwrap_or_else(|_| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos() as u64)
-            .unwrap_or(0)
-    })
+/// The typed error of a non-2xx answer (HEAD answers carry it base64-encoded in `x-oss-err`).
+async fn oss_error(
+    method: &str,
+    status: u16,
+    headers: &http::HeaderMap,
+    body: ResponseStream,
+) -> OssError {
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let text = if method == "HEAD" {
+        header("x-oss-err")
+            .and_then(|v| <base64ct::Base64 as base64ct::Encoding>::decode_vec(v.trim()).ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    } else {
+        read_limited(body, MAX_ERROR_BODY)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    };
+    let mut err = crate::xml::oss_error(status, &text, header("x-oss-request-id"));
+    if err.ec.is_empty()
+        && let Some(ec) = header("x-oss-ec")
+    {
+        ec.clone_into(&mut err.ec);
+    }
+    err
 }
 
 #[cfg(test)]

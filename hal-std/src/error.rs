@@ -82,9 +82,9 @@ pub enum Error {
         host: String,
         /// How many attempts were made.
         attempts: u32,
-        /// The last transport error.
+        /// The last transport error (its kind says timeout, connect, reset, TLS or other).
         #[source]
-        source: ureq::Error,
+        source: crate::transport::TransportError,
     },
     /// OSS answered with an error.
     #[error("{0}")]

@@ -23,7 +23,7 @@
 mod error;
 pub mod sign;
 
-use std::thread;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64ct::{Base64, Encoding};
@@ -35,7 +35,10 @@ use osscse_core::wrap::{CryptoSource, MasterKey, legacy_counter};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::retry::RetryPolicy;
+use crate::retry::{Attempts, RetryPolicy};
+use crate::transport::{
+    HttpRequest, HttpService, RequestBody, ReqwestService, TransportConfig, TransportError,
+};
 
 pub use error::KmsError;
 
@@ -161,10 +164,12 @@ pub struct DataKey {
     pub key_id: String,
 }
 
-/// A blocking KMS client; clones share one connection pool.
+/// A KMS client; clones share one connection pool. Its calls block (the master-key trait
+/// is synchronous): they run on a small runtime of their own, so they may be made from any
+/// thread, inside an async runtime too.
 #[derive(Clone)]
 pub struct KmsClient {
-    agent: ureq::Agent,
+    service: Arc<dyn HttpService>,
     config: KmsConfig,
     credentials: Credentials,
 }
@@ -190,17 +195,22 @@ impl KmsClient {
                 "KMS needs an AccessKey: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET".into(),
             ));
         }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_per_read(Some(config.io_timeout))
-            .timeout_per_write(Some(config.io_timeout))
-            .user_agent(concat!("osscse/", env!("CARGO_PKG_VERSION"), " kms"))
-            .build()
-            .into();
+        let transport = TransportConfig {
+            connect_timeout: config.connect_timeout,
+            io_timeout: config.io_timeout,
+            max_idle_per_host: 4,
+        };
+        let service = kms_runtime()
+            .map(|rt| {
+                let _guard = rt.enter();
+                ReqwestService::new(
+                    &transport,
+                    concat!("osscse/", env!("CARGO_PKG_VERSION"), " kms"),
+                )
+            })?
+            .map_err(|e| KmsError::Config(format!("setting up HTTP: {e}")))?;
         Ok(Self {
-            agent,
+            service: Arc::new(service),
             config,
             credentials,
         })
@@ -278,45 +288,79 @@ impl KmsClient {
     }
 
     /// Signs and sends one action, retrying per the policy; returns the JSON object answered.
-    fn call(&self, action: &'static str, params: &[(&str, &str)]) -> Result<Value, KmsError> {
-        let policy = self.config.retry;
-        let mut attempt = 0u32;
+    fn call(&self, action: &'static str, params: &[(&str, &str)]) -> Result<Reply, KmsError> {
+        let rt = kms_runtime()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let this = self.clone();
+        let params: Vec<(String, Zeroizing<String>)> = params
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), Zeroizing::new((*v).to_owned())))
+            .collect();
+        rt.spawn(async move {
+            let p: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let _ = tx.send(this.call_async(action, &p).await);
+        });
+        rx.recv()
+            .map_err(|_| KmsError::Config("the KMS runtime stopped".into()))?
+    }
+
+    async fn call_async(
+        &self,
+        action: &'static str,
+        params: &[(&str, &str)],
+    ) -> Result<Reply, KmsError> {
+        let mut attempts = Attempts::new(self.config.retry);
         loop {
-            attempt += 1;
-            let body = self.signed_form(action, params)?;
-            let outcome = self
-                .agent
-                .post(format!("{}/", self.config.endpoint))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("accept", "application/json")
-                .send(body.as_str());
-            let may_retry = attempt < policy.max_attempts;
-            let (status, text) = match outcome {
-                Ok(mut resp) => {
-                    let status = resp.status().as_u16();
-                    match resp
-                        .body_mut()
-                        .with_config()
-                        .limit(MAX_REPLY)
-                        .read_to_string()
-                    {
-                        Ok(text) => (status, text),
-                        Err(e) if may_retry && RetryPolicy::retryable_error(&e) => {
-                            backoff(&policy, attempt);
-                            continue;
-                        }
-                        Err(e) => return Err(self.transport(action, attempt, e)),
+            attempts.begin();
+            // The form may carry a data key (Encrypt's Plaintext): wiped when dropped.
+            let body = Zeroizing::new(self.signed_form(action, params)?);
+            let request = HttpRequest {
+                method: http::Method::POST,
+                url: format!("{}/", self.config.endpoint),
+                headers: vec![
+                    (
+                        "content-type".into(),
+                        "application/x-www-form-urlencoded".into(),
+                    ),
+                    ("accept".into(), "application/json".into()),
+                    ("content-length".into(), body.len().to_string()),
+                ],
+                // Wiped when the transport drops its last reference.
+                body: RequestBody::Full(bytes::Bytes::from_owner(Zeroizing::new(
+                    body.as_bytes().to_vec(),
+                ))),
+            };
+            let outcome = match self.service.call(request).await {
+                Ok(resp) => {
+                    let status = resp.status;
+                    match crate::client::read_limited_raw(resp.body, MAX_REPLY).await {
+                        Ok(bytes) => Ok((status, bytes)),
+                        Err(e) => Err(e),
                     }
                 }
-                Err(e) if may_retry && RetryPolicy::retryable_error(&e) => {
-                    backoff(&policy, attempt);
-                    continue;
+                Err(e) => Err(e),
+            };
+            let (status, text) = match outcome {
+                Ok((status, bytes)) => {
+                    let bytes = Zeroizing::new(bytes);
+                    (
+                        status,
+                        Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()),
+                    )
                 }
-                Err(e) => return Err(self.transport(action, attempt, e)),
+                Err(e) => {
+                    if e.kind().retryable() && attempts.backoff(None).await {
+                        continue;
+                    }
+                    return Err(self.transport(action, attempts.made(), e));
+                }
             };
             if (200..300).contains(&status) {
                 return match serde_json::from_str::<Value>(&text) {
-                    Ok(v @ Value::Object(_)) => Ok(v),
+                    Ok(v @ Value::Object(_)) => Ok(Reply(v)),
                     _ => Err(KmsError::Malformed {
                         action,
                         status,
@@ -324,15 +368,14 @@ impl KmsClient {
                     }),
                 };
             }
-            if may_retry && RetryPolicy::retryable_status(status) {
-                backoff(&policy, attempt);
+            if RetryPolicy::retryable_status(status) && attempts.backoff(None).await {
                 continue;
             }
-            return Err(KmsError::service(action, status, attempt, &text));
+            return Err(KmsError::service(action, status, attempts.made(), &text));
         }
     }
 
-    fn transport(&self, action: &'static str, attempts: u32, source: ureq::Error) -> KmsError {
+    fn transport(&self, action: &'static str, attempts: u32, source: TransportError) -> KmsError {
         KmsError::Transport {
             action,
             endpoint: self.config.endpoint.clone(),
@@ -379,8 +422,28 @@ fn push_context<'a>(p: &mut Vec<(&'a str, &'a str)>, context: Option<&'a str>) {
     }
 }
 
-fn field(reply: &Value, action: &'static str, name: &str) -> Result<String, KmsError> {
+/// A parsed KMS answer; every string in it (data keys among them) is wiped on drop.
+struct Reply(Value);
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+/// Overwrites every string of a JSON value with zeros.
+fn wipe(v: &mut Value) {
+    match v {
+        Value::String(s) => zeroize::Zeroize::zeroize(s),
+        Value::Array(a) => a.iter_mut().for_each(wipe),
+        Value::Object(o) => o.values_mut().for_each(wipe),
+        _ => {}
+    }
+}
+
+fn field(reply: &Reply, action: &'static str, name: &str) -> Result<String, KmsError> {
     reply
+        .0
         .get(name)
         .and_then(Value::as_str)
         .map(str::to_string)
@@ -391,9 +454,19 @@ fn field(reply: &Value, action: &'static str, name: &str) -> Result<String, KmsE
         })
 }
 
-fn backoff(policy: &RetryPolicy, attempt: u32) {
-    let random = getrandom::u64().unwrap_or(0);
-    thread::sleep(policy.delay(attempt, random, None));
+/// The runtime KMS calls run on (two threads, started on first use).
+fn kms_runtime() -> Result<&'static tokio::runtime::Runtime, KmsError> {
+    static RT: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("osscse-kms")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| KmsError::Config(format!("starting the KMS runtime: {e}")))
 }
 
 /// The RPC `Timestamp`: UTC, `YYYY-MM-DDThh:mm:ssZ`.
@@ -656,5 +729,23 @@ impl MasterKey for AnyMasterKey {
             Self::Rsa(k) => Ok(k.unwrap(rng, wrapped)?),
             Self::Kms(k) => k.unwrap(rng, wrapped),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Defect 8: main kept the reply text, the parsed JSON and the Encrypt form (all holding
+    /// data keys) in freed memory; the JSON of a reply is now wiped string by string.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn reply_strings_are_wiped() {
+        let mut v: Value =
+            serde_json::from_str(r#"{"Plaintext":"c2VjcmV0","L":[{"K":"aGk="}],"N":3}"#).unwrap();
+        wipe(&mut v);
+        assert_eq!(v["Plaintext"], "");
+        assert_eq!(v["L"][0]["K"], "");
+        assert_eq!(v["N"], 3);
     }
 }

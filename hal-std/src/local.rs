@@ -22,6 +22,14 @@ use crate::object::{
 pub const SIDECAR_SUFFIX: &str = ".osscse-meta.json";
 /// Sidecar format version.
 const SIDECAR_VERSION: u32 = 1;
+/// Suffix of the previous data kept while an overwrite is in progress (a hard link).
+const PREV_SUFFIX: &str = ".osscse-prev";
+
+#[cfg(test)]
+thread_local! {
+    /// Test hook: fail an overwrite between the data and the sidecar rename.
+    static FAIL_BEFORE_SIDECAR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 /// The sidecar: the object's metadata headers (exactly as they would be sent to OSS), its size
 /// and the CRC-64 of the stored bytes.
@@ -123,6 +131,17 @@ impl LocalStore {
     }
 
     fn read_sidecar(&self, key: &str) -> Result<(PathBuf, Sidecar)> {
+        let (data, sidecar) = self.read_sidecar_only(key)?;
+        let prev = prev_path(&data);
+        if prev.exists() && !matches(&data, &sidecar) && matches(&prev, &sidecar) {
+            // An overwrite stopped after the data rename: the sidecar still describes the
+            // previous data, which the hard link kept whole.
+            return Ok((prev, sidecar));
+        }
+        Ok((data, sidecar))
+    }
+
+    fn read_sidecar_only(&self, key: &str) -> Result<(PathBuf, Sidecar)> {
         let (data, meta) = self.paths(key)?;
         let text = std::fs::read_to_string(&meta).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
@@ -200,6 +219,7 @@ impl LocalStore {
         let dir = data.parent().unwrap_or(&self.root).to_path_buf();
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        self.settle(key)?;
         let mut tmp = tempfile::Builder::new()
             .prefix(".osscse-put-")
             .tempfile_in(&dir)
@@ -249,12 +269,37 @@ impl LocalStore {
         tmp_meta
             .write_all(&json)
             .map_err(|e| Error::io(format!("writing {}", meta.display()), e))?;
-        // Data first, sidecar last: a sidecar only ever describes complete data.
+        tmp_meta
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io(format!("writing {}", meta.display()), e))?;
+        // An overwrite keeps the previous data reachable (hard link) until the new sidecar is
+        // in place, so a failure between the two renames leaves the old object whole.
+        let prev = prev_path(&data);
+        let overwriting = data.exists() && meta.exists();
+        if overwriting {
+            std::fs::hard_link(&data, &prev)
+                .map_err(|e| Error::io(format!("keeping the previous {}", data.display()), e))?;
+            sync_dir(&dir);
+        }
         tmp.persist(&data)
             .map_err(|e| Error::io(format!("renaming into {}", data.display()), e.error))?;
+        sync_dir(&dir);
+        #[cfg(test)]
+        if FAIL_BEFORE_SIDECAR.with(std::cell::Cell::get) {
+            return Err(Error::io(
+                "test hook",
+                io::Error::other("failed before the sidecar"),
+            ));
+        }
         tmp_meta
             .persist(&meta)
             .map_err(|e| Error::io(format!("renaming into {}", meta.display()), e.error))?;
+        sync_dir(&dir);
+        if overwriting {
+            let _ = std::fs::remove_file(&prev);
+            sync_dir(&dir);
+        }
         Ok(PutInfo {
             size: len,
             crc64: crc,
@@ -268,7 +313,7 @@ impl LocalStore {
     /// Missing object, malformed envelope, no matching key, unsatisfiable range.
     pub fn get(&self, key: &str, range: Option<ByteRange>, keys: &Keyring) -> Result<LocalObject> {
         let info = self.head(key)?;
-        let (data, _) = self.paths(key)?;
+        let (data, _) = self.read_sidecar(key)?;
         let material = material_for(&info.encryption, keys)?;
         let mut file =
             File::open(&data).map_err(|e| Error::io(format!("opening {}", data.display()), e))?;
@@ -346,6 +391,27 @@ impl LocalStore {
         Ok(out)
     }
 
+    /// Finishes what an interrupted overwrite of `key` left: the kept previous data is put
+    /// back when the sidecar still describes it, else dropped.
+    fn settle(&self, key: &str) -> Result<()> {
+        let (data, _) = self.paths(key)?;
+        let prev = prev_path(&data);
+        if !prev.exists() {
+            return Ok(());
+        }
+        let (chosen, _) = self.read_sidecar(key)?;
+        if chosen == prev {
+            std::fs::rename(&prev, &data)
+                .map_err(|e| Error::io(format!("restoring {}", data.display()), e))?;
+        } else {
+            let _ = std::fs::remove_file(&prev);
+        }
+        if let Some(dir) = data.parent() {
+            sync_dir(dir);
+        }
+        Ok(())
+    }
+
     /// Deletes `key` (data and sidecar).
     ///
     /// # Errors
@@ -358,6 +424,41 @@ impl LocalStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(Error::io(format!("deleting {}", data.display()), e)),
         }
+    }
+}
+
+/// Where the previous data of `data` is kept during an overwrite.
+fn prev_path(data: &Path) -> PathBuf {
+    let mut p = data.as_os_str().to_owned();
+    p.push(PREV_SUFFIX);
+    PathBuf::from(p)
+}
+
+/// Whether the file at `path` has the sidecar's size and CRC-64.
+fn matches(path: &Path, sidecar: &Sidecar) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    if file.metadata().map(|m| m.len()).ok() != Some(sidecar.size) {
+        return false;
+    }
+    let mut crc = crate::crc64::Crc64::new();
+    let mut r = io::BufReader::with_capacity(1 << 20, file);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => crc.update(&buf[..n]),
+            Err(_) => return false,
+        }
+    }
+    crate::crc64::parse_header(&sidecar.crc64ecma) == Some(crc.value())
+}
+
+/// Flushes a directory's entries (renames) to disk; best effort.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
     }
 }
 
@@ -414,4 +515,42 @@ pub fn read_all(
         .read_to_end(&mut v)
         .map_err(|e| from_io("reading", e))?;
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Keyring {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/test-a-private.pem");
+        Keyring::new(crate::keys::load_rsa_key(&path).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// Defect 1: on main the data was renamed over the old one before the sidecar, so a
+    /// failure between the two renames left the old sidecar describing the new ciphertext
+    /// and `get` failed ("truncated transfer" / CRC mismatch): both versions were lost.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn an_overwrite_that_fails_between_the_renames_leaves_the_old_object_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let k = keys();
+        let old = vec![7u8; 5000];
+        let new = vec![9u8; 3000];
+        store
+            .put("a/obj", &old[..], 5000, &k, &PutOptions::default())
+            .unwrap();
+        FAIL_BEFORE_SIDECAR.with(|f| f.set(true));
+        let failed = store.put("a/obj", &new[..], 3000, &k, &PutOptions::default());
+        FAIL_BEFORE_SIDECAR.with(|f| f.set(false));
+        assert!(failed.is_err());
+        assert_eq!(read_all(&store, "a/obj", None, &k).unwrap(), old);
+        // The next put settles the interrupted one and overwrites cleanly.
+        store
+            .put("a/obj", &new[..], 3000, &k, &PutOptions::default())
+            .unwrap();
+        assert_eq!(read_all(&store, "a/obj", None, &k).unwrap(), new);
+        assert!(!prev_path(&dir.path().join("a/obj")).exists());
+        assert_eq!(store.list("").unwrap(), vec![("a/obj".to_owned(), 3000)]);
+    }
 }

@@ -1,6 +1,9 @@
-//! Retry policy: which failures are retried and how long to wait (full-jitter exponential backoff).
+//! The one retry policy of the crate, shared by OSS and KMS: which failures are retried, how
+//! long to wait (full-jitter exponential backoff) and the attempt loop itself.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::transport::TransportErrorKind;
 
 /// How often and how patiently a request is retried.
 ///
@@ -41,16 +44,10 @@ impl RetryPolicy {
         status >= 500 || status == 408 || status == 429
     }
 
-    /// Whether a transport error is worth retrying (connection and timeout problems, not
-    /// configuration errors such as a bad URL or a TLS failure).
-    pub fn retryable_error(e: &ureq::Error) -> bool {
-        matches!(
-            e,
-            ureq::Error::Io(_)
-                | ureq::Error::Timeout(_)
-                | ureq::Error::ConnectionFailed
-                | ureq::Error::Protocol(_)
-        )
+    /// Whether a transport failure is worth retrying (timeouts, failed connects and resets;
+    /// not TLS or other configuration failures).
+    pub fn retryable_error(kind: TransportErrorKind) -> bool {
+        kind.retryable()
     }
 
     /// The ceiling of the delay before retry number `retry` (1 = first retry):
@@ -78,13 +75,64 @@ impl RetryPolicy {
 }
 
 /// Parses a `Retry-After` header: delay seconds or an HTTP date (relative to `now`).
-pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The attempt loop of one request under a [`RetryPolicy`]: every client (OSS, KMS) drives
+/// its attempts with one of these, so the counting and the waiting live here only.
+#[derive(Debug)]
+pub(crate) struct Attempts {
+    policy: RetryPolicy,
+    attempt: u32,
+}
+
+impl Attempts {
+    /// No attempt made yet.
+    pub(crate) fn new(policy: RetryPolicy) -> Self {
+        Self { policy, attempt: 0 }
+    }
+
+    /// Starts the next attempt and returns its number (1 = first).
+    pub(crate) fn begin(&mut self) -> u32 {
+        self.attempt += 1;
+        self.attempt
+    }
+
+    /// Attempts made so far.
+    pub(crate) fn made(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Whether another attempt is allowed after the current one.
+    pub(crate) fn may_retry(&self) -> bool {
+        self.attempt < self.policy.max_attempts.max(1)
+    }
+
+    /// After a retryable failure: sleeps the full-jitter delay (or `retry_after`) and returns
+    /// `true`, or returns `false` at once when no attempt is left.
+    pub(crate) async fn backoff(&mut self, retry_after: Option<Duration>) -> bool {
+        if !self.may_retry() {
+            return false;
+        }
+        tokio::time::sleep(self.policy.delay(self.attempt, jitter(), retry_after)).await;
+        true
+    }
+}
+
+/// A uniformly random 64-bit value for the jitter (timing only: falls back to the clock).
+fn jitter() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::from(d.subsec_nanos()))
+            .unwrap_or(0)
+    })
 }
 
 #[cfg(test)]
@@ -103,14 +151,33 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(RetryPolicy::retryable_error(&ureq::Error::Io(
-            std::io::Error::from(std::io::ErrorKind::ConnectionReset)
-        )));
-        assert!(RetryPolicy::retryable_error(&ureq::Error::ConnectionFailed));
-        assert!(!RetryPolicy::retryable_error(&ureq::Error::BadUri(
-            "x".into()
-        )));
-        assert!(!RetryPolicy::retryable_error(&ureq::Error::HostNotFound));
+        for k in [
+            TransportErrorKind::Timeout,
+            TransportErrorKind::Connect,
+            TransportErrorKind::Reset,
+        ] {
+            assert!(RetryPolicy::retryable_error(k), "{k}");
+        }
+        assert!(!RetryPolicy::retryable_error(TransportErrorKind::Tls));
+        assert!(!RetryPolicy::retryable_error(TransportErrorKind::Other));
+    }
+
+    #[tokio::test]
+    async fn attempts_stop_at_the_policy_limit() {
+        let mut a = Attempts::new(RetryPolicy {
+            base_delay: Duration::ZERO,
+            ..RetryPolicy::default()
+        });
+        let tries = loop {
+            let n = a.begin();
+            if !a.backoff(None).await {
+                break n;
+            }
+        };
+        assert_eq!((tries, a.made()), (3, 3));
+        let mut once = Attempts::new(RetryPolicy::none());
+        once.begin();
+        assert!(!once.backoff(None).await);
     }
 
     #[test]
@@ -150,7 +217,7 @@ mod tests {
             p.delay(1, 12345, Some(Duration::from_secs(3600))),
             Duration::from_secs(20)
         );
-        let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
         let later = httpdate::fmt_http_date(now + Duration::from_secs(5));
         assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(5)));

@@ -22,14 +22,14 @@ use osscse_core::envelope::Matdesc;
 use osscse_core::error::{EnvelopeError, Field, WrapError};
 use osscse_core::sign::Credentials;
 use osscse_core::wrap::RsaMasterKey;
+use osscse_std::blocking::{Client, EncryptionClient};
 use osscse_std::crc64::checksum;
-use osscse_std::encryption::{
-    Checkpoint, DownloadOptions, EncryptionClient, PlainSource, UploadOptions,
-};
+use osscse_std::encryption::{Checkpoint, DownloadOptions, PlainSource, UploadOptions};
 use osscse_std::keys::{Keyring, load_rsa_key};
 use osscse_std::local::PutOptions;
 use osscse_std::retry::RetryPolicy;
-use osscse_std::{Body, Client, ClientConfig, Endpoint, Error, Request};
+use osscse_std::transport::TransportErrorKind;
+use osscse_std::{Body, ClientConfig, Endpoint, Error, Request};
 use osscse_tests::{Config, FaultConfig, Faults, Server};
 
 use proxy::Proxy;
@@ -598,7 +598,7 @@ fn throttled_server_past_the_timeout_is_a_typed_timeout_in_bounded_time() {
             attempts, source, ..
         } => {
             assert_eq!(*attempts, 3);
-            assert!(matches!(source, ureq::Error::Timeout(_)), "{source:?}");
+            assert_eq!(source.kind(), TransportErrorKind::Timeout, "{source:?}");
         }
         other => panic!("{other:?}"),
     }
@@ -622,14 +622,8 @@ fn throttled_server_past_the_timeout_is_a_typed_timeout_in_bounded_time() {
 
 fn is_timeout(e: &Error) -> bool {
     match e {
-        Error::Transport { source, .. } => matches!(source, ureq::Error::Timeout(_)),
-        Error::Io { source, .. } => {
-            source.kind() == io::ErrorKind::TimedOut
-                || source
-                    .get_ref()
-                    .and_then(|i| i.downcast_ref::<ureq::Error>())
-                    .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)))
-        }
+        Error::Transport { source, .. } => source.kind() == TransportErrorKind::Timeout,
+        Error::Io { source, .. } => source.kind() == io::ErrorKind::TimedOut,
         _ => false,
     }
 }

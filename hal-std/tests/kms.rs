@@ -18,9 +18,10 @@ use osscse_core::envelope::{self, Matdesc, ObjectEncryption};
 use osscse_core::error::WrapError;
 use osscse_core::sign::Credentials;
 use osscse_core::wrap::{self, MasterKey};
+use osscse_std::blocking::Client;
 use osscse_std::keys::SysRng;
 use osscse_std::kms::{HeaderEncoding, KmsClient, KmsConfig, KmsError, KmsMasterKey, open_legacy};
-use osscse_std::{Body, Client, ClientConfig, Endpoint, Request};
+use osscse_std::{Body, ClientConfig, Endpoint, Request};
 use osscse_tests::kms::{KmsFaultConfig, KmsServer, KmsServerConfig};
 use osscse_tests::{Config, Server};
 

@@ -12,13 +12,12 @@ use osscse_core::content::ByteRange;
 use osscse_core::envelope::Matdesc;
 use osscse_core::sign::Credentials;
 use osscse_core::wrap::RsaMasterKey;
-use osscse_std::encryption::{
-    Checkpoint, DownloadOptions, EncryptionClient, FileSource, UploadOptions,
-};
+use osscse_std::blocking::{Client, EncryptionClient};
+use osscse_std::encryption::{Checkpoint, DownloadOptions, FileSource, UploadOptions};
 use osscse_std::keys::{Keyring, load_rsa_key};
 use osscse_std::local::PutOptions;
 use osscse_std::retry::RetryPolicy;
-use osscse_std::{Body, Client, ClientConfig, Endpoint, Error, Request, SignVersion};
+use osscse_std::{Body, ClientConfig, Endpoint, Error, Request, SignVersion};
 use osscse_tests::{Config, FaultConfig, Server};
 
 const BUCKET: &str = "bkt";

@@ -14,10 +14,12 @@ use std::process::Command;
 use osscse_core::content::ByteRange;
 use osscse_core::envelope::Matdesc;
 use osscse_core::sign::Credentials;
-use osscse_std::encryption::{EncryptionClient, UploadOptions};
+use osscse_std::blocking::Client;
+use osscse_std::blocking::EncryptionClient;
+use osscse_std::encryption::UploadOptions;
 use osscse_std::keys::{Keyring, load_rsa_key};
 use osscse_std::local::PutOptions;
-use osscse_std::{Client, ClientConfig, Endpoint};
+use osscse_std::{ClientConfig, Endpoint};
 use osscse_tests::{Config, Server};
 
 const BUCKET: &str = "interop";

@@ -38,7 +38,7 @@ pub enum KmsError {
         attempts: u32,
         /// The transport error.
         #[source]
-        source: Box<ureq::Error>,
+        source: Box<crate::transport::TransportError>,
     },
     /// A success answer that is not what KMS sends.
     #[error(

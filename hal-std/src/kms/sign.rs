@@ -7,6 +7,7 @@
 //! `*` → `%2A`, `~` kept). The signature is base64 HMAC-SHA1 keyed with `secret + "&"`.
 
 use osscse_core::sign::{uri_encode, v1};
+use zeroize::Zeroize;
 
 /// `SignatureMethod` value.
 pub const SIGNATURE_METHOD: &str = "HMAC-SHA1";
@@ -25,14 +26,19 @@ where
         .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
         .collect();
     pairs.sort();
-    let mut out = String::new();
-    for (k, v) in pairs {
+    // Values may be data keys (Encrypt's Plaintext): size the output once and wipe the
+    // encoded copies, so no reallocation or temporary leaves them in freed memory.
+    let total: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(total);
+    for (mut k, mut v) in pairs {
         if !out.is_empty() {
             out.push('&');
         }
         out.push_str(&k);
         out.push('=');
         out.push_str(&v);
+        k.zeroize();
+        v.zeroize();
     }
     out
 }
@@ -42,10 +48,14 @@ pub fn string_to_sign<'a, I>(method: &str, params: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    format!(
-        "{method}&%2F&{}",
-        uri_encode(&canonical_query(params), false)
-    )
+    let query = zeroize::Zeroizing::new(canonical_query(params));
+    let mut encoded = zeroize::Zeroizing::new(uri_encode(&query, false));
+    let mut out = String::with_capacity(method.len() + 6 + encoded.len());
+    out.push_str(method);
+    out.push_str("&%2F&");
+    out.push_str(&encoded);
+    encoded.zeroize();
+    out
 }
 
 /// The `Signature` parameter for `params` (any `Signature` among them is ignored).
@@ -56,7 +66,8 @@ where
     let mut key = zeroize::Zeroizing::new(String::with_capacity(secret.len() + 1));
     key.push_str(secret);
     key.push('&');
-    v1::signature(&key, &string_to_sign(method, params))
+    let to_sign = zeroize::Zeroizing::new(string_to_sign(method, params));
+    v1::signature(&key, &to_sign)
 }
 
 /// An `application/x-www-form-urlencoded` body (or query) in the given order, names and
@@ -65,14 +76,21 @@ pub fn form<'a, I>(params: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut out = String::new();
-    for (k, v) in params {
+    let encoded: Vec<(String, String)> = params
+        .into_iter()
+        .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
+        .collect();
+    let total: usize = encoded.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(total);
+    for (mut k, mut v) in encoded {
         if !out.is_empty() {
             out.push('&');
         }
-        out.push_str(&uri_encode(k, false));
+        out.push_str(&k);
         out.push('=');
-        out.push_str(&uri_encode(v, false));
+        out.push_str(&v);
+        k.zeroize();
+        v.zeroize();
     }
     out
 }

@@ -9,13 +9,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use md5::{Digest, Md5};
 use osscse_core::content::ByteRange;
 use osscse_core::envelope::Matdesc;
+use osscse_std::blocking::{Client, EncryptionClient};
 use osscse_std::client::credentials_from_env;
-use osscse_std::encryption::{DownloadOptions, EncryptionClient, UploadOptions};
+use osscse_std::encryption::{DownloadOptions, UploadOptions};
 use osscse_std::keys::{Keyring, generate_rsa, load_rsa_key};
 use osscse_std::kms::{AnyMasterKey, KmsClient, KmsConfig, KmsError, KmsMasterKey};
 use osscse_std::local::{LocalStore, PutOptions};
 use osscse_std::object::{from_io, write_file_atomically};
-use osscse_std::{Client, ClientConfig, Endpoint, Error, SignVersion};
+use osscse_std::store::{FileStore, OssStore, Store};
+use osscse_std::{ClientConfig, Endpoint, Error, SignVersion};
 
 use crate::cli::{Cli, Command, Global, KeyArgs, KmsArgs, SignVersionArg};
 use crate::location::Location;
@@ -129,12 +131,8 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
             get(g, &src, "-", &keyring(&keys)?, range.as_deref(), 1)
         }
         Command::Head { location } => {
-            let info = match Location::parse(&location, true)? {
-                Location::Oss { bucket, key } => {
-                    oss(g, Keyring::empty())?.head_object(&bucket, &key)?
-                }
-                Location::File { root, key } => LocalStore::new(root).head(&key)?,
-            };
+            let (store, key) = open_store(g, Location::parse(&location, true)?, Keyring::empty())?;
+            let info = store.head(&key)?;
             let text = serde_json::to_string_pretty(&info.to_json())
                 .map_err(|e| Error::Protocol(e.to_string()))?;
             println!("{text}");
@@ -142,31 +140,18 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         }
         Command::Ls { location } => {
             let mut out = io::stdout().lock();
-            let rows: Vec<(String, u64)> = match Location::parse(&location, false)? {
-                Location::Oss { bucket, key } => oss(g, Keyring::empty())?
-                    .list_objects(&bucket, &key)?
-                    .into_iter()
-                    .map(|o| (format!("oss://{bucket}/{}", o.key), o.size))
-                    .collect(),
-                Location::File { root, .. } => {
-                    let store = LocalStore::new(&root);
-                    store
-                        .list("")?
-                        .into_iter()
-                        .map(|(k, size)| (format!("file://{}/{k}", root.display()), size))
-                        .collect()
-                }
-            };
-            for (name, size) in rows {
-                writeln!(out, "{size:>14}  {name}")
+            let (store, prefix) =
+                open_store(g, Location::parse(&location, false)?, Keyring::empty())?;
+            for (key, size) in store.list(&prefix)? {
+                writeln!(out, "{size:>14}  {}", store.location(&key))
                     .map_err(|e| Error::io("writing to stdout", e))?;
             }
             Ok(())
         }
-        Command::Rm { location } => match Location::parse(&location, true)? {
-            Location::Oss { bucket, key } => oss(g, Keyring::empty())?.delete_object(&bucket, &key),
-            Location::File { root, key } => LocalStore::new(root).remove(&key),
-        },
+        Command::Rm { location } => {
+            let (store, key) = open_store(g, Location::parse(&location, true)?, Keyring::empty())?;
+            store.delete(&key)
+        }
         Command::Presign {
             location,
             expires,
@@ -201,6 +186,16 @@ fn client(g: &Global) -> Result<Client> {
         SignVersionArg::V1 => SignVersion::V1,
     };
     Client::new(cfg, credentials_from_env()?)
+}
+
+/// The store a location names, holding `keys`, and the key (or prefix) within it.
+fn open_store(g: &Global, location: Location, keys: Keyring) -> Result<(Box<dyn Store>, String)> {
+    Ok(match location {
+        Location::Oss { bucket, key } => (Box::new(OssStore::new(oss(g, keys)?, &bucket)), key),
+        Location::File { root, key } => {
+            (Box::new(FileStore::new(LocalStore::new(root), keys)), key)
+        }
+    })
 }
 
 fn oss(g: &Global, keys: Keyring) -> Result<EncryptionClient> {
@@ -359,44 +354,20 @@ fn put(
             b.inc(n);
         }
     };
-    match dst {
-        Location::File { root, key } => {
-            let store = LocalStore::new(root);
-            let info = match &stdin_data {
-                Some(v) => store.put(&key, &v[..], len, &keys, &put_opts)?,
-                None => {
-                    let f = File::open(src).map_err(|e| Error::io(format!("opening {src}"), e))?;
-                    store.put(
-                        &key,
-                        ProgressReader {
-                            inner: f,
-                            tick: &tick,
-                        },
-                        len,
-                        &keys,
-                        &put_opts,
-                    )?
-                }
-            };
-            debug_assert_eq!(info.size, len);
+    let (store, key) = open_store(g, dst, keys)?;
+    match &stdin_data {
+        Some(v) => {
+            store.put_bytes(&key, v, &put_opts)?;
+            tick(len);
         }
-        Location::Oss { bucket, key } => {
-            let c = oss(g, keys)?;
-            match &stdin_data {
-                Some(v) => {
-                    c.put_source(&bucket, &key, v, &put_opts)?;
-                    tick(len);
-                }
-                None => {
-                    let opts = UploadOptions {
-                        part_size,
-                        jobs: Some(jobs),
-                        checkpoint,
-                        put: put_opts,
-                    };
-                    c.upload_file(&bucket, &key, Path::new(src), &opts, Some(&tick))?;
-                }
-            }
+        None => {
+            let opts = UploadOptions {
+                part_size,
+                jobs: Some(jobs),
+                checkpoint,
+                put: put_opts,
+            };
+            store.put_file(&key, Path::new(src), &opts, Some(&tick))?;
         }
     }
     if let Some(b) = bar {
@@ -420,35 +391,27 @@ fn get(
         None => None,
     };
     let src = Location::parse(src, true)?;
-    let (reader, len): (Box<dyn Read + Send>, u64) = match src {
-        Location::File { root, key } => {
-            let obj = LocalStore::new(root).get(&key, range, keys)?;
-            (obj.reader, obj.len)
-        }
-        Location::Oss { bucket, key } => {
-            let c = oss(g, keys.clone())?;
-            if range.is_none() && dst != "-" {
-                let size = c.head_object(&bucket, &key)?.size;
-                let bar = progress_bar(g, size);
-                let tick = |n: u64| {
-                    if let Some(b) = &bar {
-                        b.inc(n);
-                    }
-                };
-                let opts = DownloadOptions {
-                    jobs: Some(jobs),
-                    ..DownloadOptions::default()
-                };
-                c.download_file(&bucket, &key, Path::new(dst), &opts, Some(&tick))?;
-                if let Some(b) = bar {
-                    b.finish_and_clear();
-                }
-                return Ok(());
+    let (store, key) = open_store(g, src, keys.clone())?;
+    if range.is_none() && dst != "-" {
+        let size = store.head(&key)?.size;
+        let bar = progress_bar(g, size);
+        let tick = |n: u64| {
+            if let Some(b) = &bar {
+                b.inc(n);
             }
-            let obj = c.get_object(&bucket, &key, range)?;
-            (obj.reader, obj.len)
+        };
+        let opts = DownloadOptions {
+            jobs: Some(jobs),
+            ..DownloadOptions::default()
+        };
+        store.get_to_file(&key, Path::new(dst), &opts, Some(&tick))?;
+        if let Some(b) = bar {
+            b.finish_and_clear();
         }
-    };
+        return Ok(());
+    }
+    let obj = store.get(&key, range)?;
+    let (reader, len) = (obj.reader, obj.len);
     let bar = if dst == "-" {
         None
     } else {

@@ -1,0 +1,270 @@
+//! One-run concurrency report through the loopback OSS server (osscse-tests): 2,000 encrypted
+//! 4 KiB objects put, then got, with 64 requests in flight, by
+//!
+//! * the async client (tokio, 64 futures in flight on one client),
+//! * the blocking facade (64 threads sharing one client),
+//! * the official Python v2 `EncryptionClient` (64 threads),
+//!
+//! each in its own process (so its peak RSS is its own; the server runs in this process).
+//!
+//! ```text
+//! cargo run --release -p osscse-benches --bin concurrency-report [-- OBJECTS [IN_FLIGHT]]
+//! ```
+//! The last line is `async_ops=… blocking_ops=… python_ops=… ratio_python=… peak_rss_mib=…`
+//! (objects/s counting each put and each get; ratio_python = async/python; peak_rss_mib is
+//! the async client's). Targets: async >= 10x Python, >= 1.0x blocking, RSS <= 128 MiB.
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    missing_docs
+)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use osscse_core::sign::Credentials;
+use osscse_std::keys::{Keyring, generate_rsa, load_rsa_key};
+use osscse_std::local::PutOptions;
+use osscse_std::{ClientConfig, Endpoint};
+use osscse_tests::{Config, Server};
+
+const BUCKET: &str = "bench";
+const SIZE: usize = 4096;
+
+const PYTHON: &str = r#"
+import os, sys, time, resource
+from concurrent.futures import ThreadPoolExecutor
+import alibabacloud_oss_v2 as oss
+endpoint, pem_priv, pem_pub, n, jobs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+cfg = oss.config.load_default()
+cfg.credentials_provider = oss.credentials.StaticCredentialsProvider("ak", "sk")
+cfg.endpoint = endpoint
+cfg.use_path_style = True
+cfg.region = "cn-hangzhou"
+cipher = oss.crypto.MasterRsaCipher(mat_desc={}, public_key=open(pem_pub).read(), private_key=open(pem_priv).read())
+ec = oss.EncryptionClient(oss.Client(cfg), cipher)
+def body(i):
+    return (i.to_bytes(8, "little") * 512)
+def put(i):
+    ec.put_object(oss.PutObjectRequest(bucket="bench", key="py/%d" % i, body=body(i)))
+def get(i):
+    got = ec.get_object(oss.GetObjectRequest(bucket="bench", key="py/%d" % i)).body.read()
+    assert got == body(i)
+t = time.monotonic()
+with ThreadPoolExecutor(jobs) as ex:
+    list(ex.map(put, range(n)))
+with ThreadPoolExecutor(jobs) as ex:
+    list(ex.map(get, range(n)))
+dt = time.monotonic() - t
+print("ops_per_s=%f rss_kib=%d" % (2 * n / dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+"#;
+
+fn body(i: usize) -> Vec<u8> {
+    (i as u64).to_le_bytes().repeat(SIZE / 8)
+}
+
+fn config(endpoint: &str) -> ClientConfig {
+    let mut cfg = ClientConfig::new(Endpoint::parse(endpoint).unwrap());
+    cfg.region = Some("cn-hangzhou".into());
+    cfg.max_idle_per_host = 128;
+    cfg
+}
+
+/// Peak resident set of this process so far (VmHWM), in KiB.
+fn vm_hwm_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn child_async(endpoint: &str, keys: Keyring, n: usize, jobs: usize) -> f64 {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client =
+            osscse_std::Client::new(config(endpoint), Credentials::new("ak", "sk")).unwrap();
+        let c = osscse_std::encryption::EncryptionClient::new(client, keys);
+        let t = Instant::now();
+        futures_util::stream::iter(0..n)
+            .map(|i| {
+                let c = c.clone();
+                async move {
+                    c.put_source(BUCKET, &format!("a/{i}"), &body(i), &PutOptions::default())
+                        .await
+                        .unwrap();
+                }
+            })
+            .buffer_unordered(jobs)
+            .collect::<Vec<()>>()
+            .await;
+        futures_util::stream::iter(0..n)
+            .map(|i| {
+                let c = c.clone();
+                async move {
+                    let got = c
+                        .get_object_bytes(BUCKET, &format!("a/{i}"), None)
+                        .await
+                        .unwrap();
+                    assert_eq!(got, body(i));
+                }
+            })
+            .buffer_unordered(jobs)
+            .collect::<Vec<()>>()
+            .await;
+        (2 * n) as f64 / t.elapsed().as_secs_f64()
+    })
+}
+
+fn child_blocking(endpoint: &str, keys: Keyring, n: usize, jobs: usize) -> f64 {
+    let client =
+        osscse_std::blocking::Client::new(config(endpoint), Credentials::new("ak", "sk")).unwrap();
+    let c = Arc::new(osscse_std::blocking::EncryptionClient::new(client, keys));
+    let t = Instant::now();
+    let run = |get: bool| {
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..jobs {
+                let (c, next) = (c.clone(), next.clone());
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if i >= n {
+                            return;
+                        }
+                        let k = format!("b/{i}");
+                        if get {
+                            assert_eq!(c.get_object_bytes(BUCKET, &k, None).unwrap(), body(i));
+                        } else {
+                            c.put_source(BUCKET, &k, &body(i), &PutOptions::default())
+                                .unwrap();
+                        }
+                    }
+                });
+            }
+        });
+    };
+    run(false);
+    run(true);
+    (2 * n) as f64 / t.elapsed().as_secs_f64()
+}
+
+/// `ops_per_s=… rss_kib=…` of a child's last line.
+fn parse(out: &str) -> (f64, f64) {
+    let line = out.lines().last().unwrap_or_default();
+    let mut ops = 0.0;
+    let mut rss = 0.0;
+    for kv in line.split_whitespace() {
+        if let Some(v) = kv.strip_prefix("ops_per_s=") {
+            ops = v.parse().unwrap_or(0.0);
+        }
+        if let Some(v) = kv.strip_prefix("rss_kib=") {
+            rss = v.parse::<f64>().unwrap_or(0.0) / 1024.0;
+        }
+    }
+    (ops, rss)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        let (variant, endpoint, pem) = (&args[2], &args[3], &args[4]);
+        let n: usize = args[5].parse().unwrap();
+        let jobs: usize = args[6].parse().unwrap();
+        let keys = Keyring::new(load_rsa_key(Path::new(pem)).unwrap());
+        let ops = if variant == "async" {
+            child_async(endpoint, keys, n, jobs)
+        } else {
+            child_blocking(endpoint, keys, n, jobs)
+        };
+        println!("ops_per_s={ops:.1} rss_kib={}", vm_hwm_kib());
+        return;
+    }
+    let n: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let jobs: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(64);
+    let server = Server::start(Config::new("ak", "sk")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pair = generate_rsa(2048).unwrap();
+    let private = dir.path().join("private.pem");
+    let public = dir.path().join("public.pem");
+    std::fs::write(&private, pair.private_pem.as_bytes()).unwrap();
+    std::fs::write(&public, &pair.public_pem).unwrap();
+    let me = std::env::current_exe().unwrap();
+    let child = |variant: &str| {
+        let out = Command::new(&me)
+            .args([
+                "--child",
+                variant,
+                &server.endpoint(),
+                private.to_str().unwrap(),
+                &n.to_string(),
+                &jobs.to_string(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{variant}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        parse(&String::from_utf8_lossy(&out.stdout))
+    };
+    let (async_ops, async_rss) = child("async");
+    println!("async client:    {async_ops:.0} objects/s, peak RSS {async_rss:.1} MiB");
+    let (blocking_ops, blocking_rss) = child("blocking");
+    println!(
+        "blocking facade: {blocking_ops:.0} objects/s, peak RSS {blocking_rss:.1} MiB ({jobs} threads)"
+    );
+    let (python_ops, python_rss) = match osscse_tests::python::interpreter() {
+        Some(py) => {
+            let script = dir.path().join("bench.py");
+            std::fs::write(&script, PYTHON).unwrap();
+            let out = Command::new(py)
+                .arg(&script)
+                .args([
+                    &server.endpoint(),
+                    private.to_str().unwrap(),
+                    public.to_str().unwrap(),
+                    &n.to_string(),
+                    &jobs.to_string(),
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "python: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            parse(&String::from_utf8_lossy(&out.stdout))
+        }
+        None => {
+            println!("python: no interpreter with the SDK (set OSSCSE_PYTHON)");
+            (0.0, 0.0)
+        }
+    };
+    println!(
+        "python v2 SDK:   {python_ops:.0} objects/s, peak RSS {python_rss:.1} MiB ({jobs} threads)"
+    );
+    let ratio = if python_ops > 0.0 {
+        async_ops / python_ops
+    } else {
+        0.0
+    };
+    println!(
+        "objects={n} size={SIZE} in_flight={jobs} async/blocking={:.2}",
+        async_ops / blocking_ops
+    );
+    println!(
+        "async_ops={async_ops:.0} blocking_ops={blocking_ops:.0} python_ops={python_ops:.0} ratio_python={ratio:.2} peak_rss_mib={async_rss:.1}"
+    );
+}

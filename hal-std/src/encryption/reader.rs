@@ -1,0 +1,178 @@
+//! Async readers: the decrypting, verifying reader over a GET body and the encrypting reader
+//! over an upload source.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, Bytes};
+use futures_util::StreamExt;
+use osscse_core::content::ContentMaterial;
+use osscse_core::engine::Keystream;
+use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::crc64::Crc64;
+use crate::error::Error;
+use crate::transport::{ResponseStream, TransportErrorKind};
+
+/// The plaintext of a GET body: it decrypts at the body's offset, drops the `skip` bytes of
+/// block alignment, and fails instead of ending early: it checks the byte count and, when
+/// given, the CRC-64 of the stored bytes before it reports the end.
+pub(crate) struct PlainReader {
+    body: ResponseStream,
+    keystream: Option<Keystream>,
+    skip: u64,
+    expected_len: u64,
+    expected_crc: Option<u64>,
+    crc: Crc64,
+    what: &'static str,
+    pending: Bytes,
+    done: bool,
+}
+
+impl PlainReader {
+    /// `expected_len` stored bytes starting at `offset`; decrypted with `material` when set.
+    pub(crate) fn new(
+        body: ResponseStream,
+        material: Option<&ContentMaterial>,
+        offset: u64,
+        skip: u64,
+        expected_len: u64,
+        expected_crc: Option<u64>,
+        what: &'static str,
+    ) -> Self {
+        Self {
+            body,
+            keystream: material.map(|m| m.keystream_at(offset)),
+            skip,
+            expected_len,
+            expected_crc,
+            crc: Crc64::new(),
+            what,
+            pending: Bytes::new(),
+            done: false,
+        }
+    }
+
+    /// CRC-64 and length of the stored bytes read so far.
+    pub(crate) fn stored_crc(&self) -> Crc64 {
+        self.crc
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.done = true;
+        if self.crc.len() != self.expected_len {
+            return Err(to_io(Error::Truncated {
+                expected: self.expected_len,
+                actual: self.crc.len(),
+            }));
+        }
+        if let Some(server) = self.expected_crc
+            && server != self.crc.value()
+        {
+            return Err(to_io(Error::CrcMismatch {
+                what: self.what.to_owned(),
+                server,
+                client: self.crc.value(),
+            }));
+        }
+        Ok(())
+    }
+}
+
+impl AsyncRead for PlainReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            if !this.pending.is_empty() {
+                let n = buf.remaining().min(this.pending.len());
+                buf.put_slice(&this.pending[..n]);
+                this.pending.advance(n);
+                return Poll::Ready(Ok(()));
+            }
+            if this.done || buf.remaining() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            match ready!(this.body.poll_next_unpin(cx)) {
+                Some(Ok(chunk)) => {
+                    this.crc.update(&chunk);
+                    if this.crc.len() > this.expected_len {
+                        this.done = true;
+                        return Poll::Ready(Err(to_io(Error::Truncated {
+                            expected: this.expected_len,
+                            actual: this.crc.len(),
+                        })));
+                    }
+                    let mut data = chunk.to_vec();
+                    if let Some(ks) = &mut this.keystream {
+                        ks.apply(&mut data);
+                    }
+                    let drop = usize::try_from(this.skip)
+                        .unwrap_or(usize::MAX)
+                        .min(data.len());
+                    this.skip -= drop as u64;
+                    data.drain(..drop);
+                    this.pending = Bytes::from(data);
+                }
+                Some(Err(e)) => {
+                    this.done = true;
+                    let err = if e.kind() == TransportErrorKind::Reset {
+                        Error::Truncated {
+                            expected: this.expected_len,
+                            actual: this.crc.len(),
+                        }
+                    } else {
+                        Error::io(
+                            "downloading",
+                            io::Error::new(
+                                if e.kind() == TransportErrorKind::Timeout {
+                                    io::ErrorKind::TimedOut
+                                } else {
+                                    io::ErrorKind::Other
+                                },
+                                e,
+                            ),
+                        )
+                    };
+                    return Poll::Ready(Err(to_io(err)));
+                }
+                None => return Poll::Ready(this.finish()),
+            }
+        }
+    }
+}
+
+/// Encrypts (or decrypts) an async stream with AES-256-CTR as it is read.
+pub(crate) struct CtrAsyncReader<'r> {
+    inner: &'r mut (dyn AsyncRead + Send + Unpin),
+    keystream: Keystream,
+}
+
+impl<'r> CtrAsyncReader<'r> {
+    /// The keystream applied from its current position.
+    pub(crate) fn new(inner: &'r mut (dyn AsyncRead + Send + Unpin), keystream: Keystream) -> Self {
+        Self { inner, keystream }
+    }
+}
+
+impl AsyncRead for CtrAsyncReader<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut *this.inner).poll_read(cx, buf))?;
+        this.keystream.apply(&mut buf.filled_mut()[before..]);
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn to_io(e: Error) -> io::Error {
+    io::Error::other(e)
+}
