@@ -28,6 +28,8 @@ pub mod error;
 #[cfg(feature = "sign")]
 pub mod sign;
 pub mod stream;
+#[cfg(feature = "sign")]
+pub mod url;
 #[cfg(feature = "alloc")]
 pub mod wrap;
 
