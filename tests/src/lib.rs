@@ -24,6 +24,7 @@
 
 mod auth;
 pub mod client;
+pub mod flip_proxy;
 mod http;
 pub mod kms;
 mod ops;
