@@ -26,6 +26,8 @@ pub mod cipher;
 pub mod drbg;
 pub mod entropy;
 pub mod keys;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod upload;
 
 pub use cipher::LoadKey;

@@ -129,6 +129,28 @@ impl<'a, T: TcpConnect + 'a, D: Dns + 'a> Uploader<'a, T, D> {
         }
     }
 
+    /// An uploader over HTTPS: `tls` decides how the server is verified (see
+    /// [`crate::tls`]); the endpoint must be `https://`.
+    #[cfg(feature = "tls")]
+    pub fn new_with_tls(
+        tcp: &'a T,
+        dns: &'a D,
+        tls: crate::tls::TlsConnector<'a>,
+        target: Target<'a>,
+        credentials: &'a Credentials,
+    ) -> Self {
+        Self {
+            tls: Some(tls),
+            ..Self::new(tcp, dns, target, credentials)
+        }
+    }
+
+    /// The TLS connector, e.g. to [reseed](crate::tls::TlsConnector::reseed) it.
+    #[cfg(feature = "tls")]
+    pub fn tls_mut(&mut self) -> Option<&mut crate::tls::TlsConnector<'a>> {
+        self.tls.as_mut()
+    }
+
     /// Chooses how requests commit to their body (see [`PayloadSigning`]).
     #[must_use]
     pub fn with_payload_signing(mut self, payload: PayloadSigning) -> Self {
@@ -248,8 +270,11 @@ impl<'a, T: TcpConnect + 'a, D: Dns + 'a> Uploader<'a, T, D> {
             .map_err(|e| UploadError::Transport(reqwless::Error::Network(e.kind())))?;
         #[cfg(feature = "tls")]
         if let Some(tls) = self.tls.as_mut() {
-            let mut conn = tls.open(tcp, &host).await.map_err(UploadError::Tls)?;
-            return exchange.run(&mut conn, rx_buf).await;
+            let mut conn = tls.open(tcp, &host, now).await.map_err(UploadError::Tls)?;
+            let result = exchange.run(&mut conn, rx_buf).await;
+            // close_notify is a courtesy: the outcome is already known.
+            let _ = conn.close().await;
+            return result;
         }
         exchange.run(tcp, rx_buf).await
     }
