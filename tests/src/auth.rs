@@ -168,19 +168,29 @@ fn parse_credential(cred: &str) -> Result<(&str, &str, &str, &str), OssError> {
     }
 }
 
+/// The signing time of a V4 request: the text that goes into the string to sign and the
+/// Unix time it stands for.
+struct SignTime<'a> {
+    text: &'a str,
+    unix: u64,
+}
+
 fn verify_v4_common(
     req: &Request<'_>,
     ctx: &AuthContext<'_>,
     credential: &str,
-    datetime: &str,
+    time: &SignTime<'_>,
     additional: &str,
     signature: &str,
 ) -> Result<(), OssError> {
+    let datetime = time.text;
     let (ak, date, region, product) = parse_credential(credential)?;
     check_access_key(ctx, ak)?;
-    if !datetime.starts_with(date) {
+    // The scope day is the UTC day of the signing time, whichever header carried it.
+    let day = sign::format_iso8601_basic(time.unix).unwrap_or_default();
+    if day.get(..8) != Some(date) {
         return Err(OssError::invalid_argument(
-            "The date in the credential scope differs from x-oss-date.",
+            "The date in the credential scope differs from the signing date (x-oss-date or Date).",
         ));
     }
     let additional: Vec<String> = additional
@@ -218,14 +228,31 @@ fn verify_v4_header(
             "Authorization lacks Credential or Signature.",
         ));
     };
-    let datetime = req
-        .header(sign::HEADER_OSS_DATE)
-        .ok_or_else(|| access_denied("V4 requests must carry x-oss-date."))?;
-    let t = sign::parse_iso8601_basic(datetime)
-        .ok_or_else(|| OssError::invalid_argument("x-oss-date must look like 20231216T162057Z."))?;
-    check_skew(ctx, t)?;
+    let time = v4_header_time(req)?;
+    check_skew(ctx, time.unix)?;
     check_token(ctx, req.header(sign::HEADER_SECURITY_TOKEN))?;
-    verify_v4_common(req, ctx, credential, datetime, additional, signature)
+    verify_v4_common(req, ctx, credential, &time, additional, signature)
+}
+
+/// `x-oss-date` (ISO 8601 basic) when present; otherwise the RFC 1123 `Date`, which Go SDK v1
+/// signs alone: its string to sign carries the `Date` text verbatim and its scope the UTC day
+/// of that time (and `x-oss-date`, absent, is not among the canonical headers).
+fn v4_header_time<'a>(req: &Request<'a>) -> Result<SignTime<'a>, OssError> {
+    if let Some(text) = req.header(sign::HEADER_OSS_DATE) {
+        let unix = sign::parse_iso8601_basic(text).ok_or_else(|| {
+            OssError::invalid_argument("x-oss-date must look like 20231216T162057Z.")
+        })?;
+        return Ok(SignTime { text, unix });
+    }
+    let text = req
+        .header("date")
+        .ok_or_else(|| access_denied("V4 requests must carry x-oss-date or an RFC 1123 Date."))?;
+    let unix = sign::parse_rfc1123(text).ok_or_else(|| {
+        access_denied(
+            "Date must be RFC 1123 (Wed, 28 Dec 2022 10:27:41 GMT) when x-oss-date is absent.",
+        )
+    })?;
+    Ok(SignTime { text, unix })
 }
 
 fn verify_v4_query(req: &Request<'_>, ctx: &AuthContext<'_>) -> Result<(), OssError> {
@@ -252,6 +279,10 @@ fn verify_v4_query(req: &Request<'_>, ctx: &AuthContext<'_>) -> Result<(), OssEr
         );
     }
     check_token(ctx, req.query_param("x-oss-security-token"))?;
+    let time = SignTime {
+        text: datetime,
+        unix: t,
+    };
     let additional = req.query_param("x-oss-additional-headers").unwrap_or("");
     let query: Vec<(&str, &str)> = req
         .query
@@ -263,7 +294,7 @@ fn verify_v4_query(req: &Request<'_>, ctx: &AuthContext<'_>) -> Result<(), OssEr
         query: &query,
         ..*req
     };
-    verify_v4_common(&signed, ctx, credential, datetime, additional, signature)
+    verify_v4_common(&signed, ctx, credential, &time, additional, signature)
 }
 
 fn verify_v1(

@@ -79,6 +79,9 @@ pub struct Call<'a> {
     pub headers: Vec<(&'a str, &'a str)>,
     /// Body.
     pub body: &'a [u8],
+    /// With [`Signing::V4Header`]: sign this `x-oss-content-sha256` instead of
+    /// `UNSIGNED-PAYLOAD` (any string, so tests can send a digest that does not match).
+    pub payload_sha256: Option<&'a str>,
 }
 
 impl Client {
@@ -134,6 +137,16 @@ impl Client {
             let err =
                 |e: sign::SignError| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
             match self.signing {
+                Signing::V4Header if call.payload_sha256.is_some() => headers.extend(
+                    sign_v4_payload(
+                        &req,
+                        &self.credentials,
+                        &params,
+                        now,
+                        call.payload_sha256.unwrap_or_default(),
+                    )
+                    .map_err(err)?,
+                ),
                 Signing::V4Header => headers.extend(
                     v4::sign_headers(&req, &self.credentials, &params, now)
                         .map_err(err)?
@@ -185,6 +198,63 @@ impl Client {
         stream.write_all(call.body)?;
         read_response(stream, call.method == "HEAD")
     }
+}
+
+/// V4 header signing with a given `x-oss-content-sha256` (`v4::sign_headers` always signs
+/// `UNSIGNED-PAYLOAD`), composed from the same public building blocks.
+fn sign_v4_payload(
+    req: &Request<'_>,
+    cred: &Credentials,
+    params: &v4::Params<'_>,
+    now: u64,
+    payload: &str,
+) -> Result<Vec<(String, String)>, sign::SignError> {
+    let datetime = sign::format_iso8601_basic(now)?;
+    let date = datetime.get(..8).unwrap_or_default();
+    let mut set = vec![
+        (sign::HEADER_OSS_DATE.to_string(), datetime.clone()),
+        (sign::HEADER_CONTENT_SHA256.to_string(), payload.to_string()),
+    ];
+    if let Some(token) = cred.security_token() {
+        set.push((sign::HEADER_SECURITY_TOKEN.to_string(), token.to_string()));
+    }
+    let mut all: Vec<(&str, &str)> = req.headers.to_vec();
+    all.extend(set.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let signed = Request {
+        headers: &all,
+        ..*req
+    };
+    let canonical = v4::canonical_request(&signed, &[]);
+    let scope = v4::scope(date, params.region, params.product);
+    let string_to_sign = v4::string_to_sign(&datetime, &scope, &canonical);
+    let key = v4::signing_key(
+        cred.access_key_secret(),
+        date,
+        params.region,
+        params.product,
+    );
+    let signature = v4::signature(&key, &string_to_sign);
+    set.push((
+        "Authorization".to_string(),
+        format!(
+            "{} Credential={}/{scope},Signature={signature}",
+            v4::ALGORITHM,
+            cred.access_key_id()
+        ),
+    ));
+    Ok(set)
+}
+
+/// Sends `raw` (a complete request, as bytes on the wire) on a new connection and reads one
+/// response: for tests of exact request forms that [`Client::send`] does not produce.
+///
+/// # Errors
+/// Socket errors, or a response without a status line.
+pub fn exchange(addr: SocketAddr, raw: &[u8], head_only: bool) -> io::Result<Response> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(raw)?;
+    read_response(stream, head_only)
 }
 
 fn read_response(stream: TcpStream, head_only: bool) -> io::Result<Response> {

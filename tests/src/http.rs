@@ -177,15 +177,33 @@ pub(crate) fn read_request(
     if !version.starts_with("HTTP/1.") {
         return Err(ReadError::Bad("only HTTP/1.x is served"));
     }
-    let mut headers = Vec::new();
+    let mut headers: Vec<(String, String)> = Vec::new();
     for line in lines {
         if line.is_empty() {
+            continue;
+        }
+        // obs-fold (RFC 9112 §5.2): a line starting with SP/HTAB continues the previous
+        // value; it is replaced by one space.
+        if line.starts_with([' ', '\t']) {
+            let (_, value) = headers
+                .last_mut()
+                .ok_or(ReadError::Bad("folded line before any header"))?;
+            let more = line.trim();
+            if !more.is_empty() {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(more);
+            }
             continue;
         }
         let (n, v) = line
             .split_once(':')
             .ok_or(ReadError::Bad("header line without colon"))?;
-        headers.push((n.trim().to_string(), v.trim().to_string()));
+        if n.is_empty() || n.ends_with([' ', '\t']) {
+            return Err(ReadError::Bad("whitespace before a header colon"));
+        }
+        headers.push((n.to_string(), v.trim().to_string()));
     }
     // Absolute-form targets (proxies) carry scheme and host: keep the path.
     let target = target
@@ -233,7 +251,8 @@ pub(crate) fn read_request(
         loop {
             let mut size_line = String::new();
             body.reader.read_line(&mut size_line)?;
-            let size_text = size_line.trim().split(';').next().unwrap_or("");
+            // chunk-size [ BWS ; chunk-ext ]: extensions are ignored.
+            let size_text = size_line.split(';').next().unwrap_or("").trim();
             let size = u64::from_str_radix(size_text, 16)
                 .map_err(|_| ReadError::Bad("invalid chunk size"))?;
             if size == 0 {
@@ -252,6 +271,9 @@ pub(crate) fn read_request(
             body.read_exact_into(&mut req.body, size)?;
             let mut crlf = String::new();
             body.reader.read_line(&mut crlf)?;
+            if crlf != "\r\n" && crlf != "\n" {
+                return Err(ReadError::Bad("chunk data not followed by CRLF"));
+            }
         }
     } else if let Some(len) = length {
         body.read_exact_into(&mut req.body, len)?;

@@ -24,6 +24,7 @@
 
 mod auth;
 pub mod client;
+mod digest;
 pub mod flip_proxy;
 mod http;
 pub mod kms;
@@ -32,5 +33,6 @@ pub mod python;
 mod server;
 mod xml;
 
+pub use digest::PayloadHashPolicy;
 pub use server::{Config, FaultConfig, Faults, Server, StoredObject};
 pub use xml::OssError;

@@ -10,7 +10,7 @@ use md5::{Digest, Md5};
 use osscse_core::sign::uri_encode;
 
 use crate::http::{HttpRequest, HttpResponse};
-use crate::xml::{OssError, all_text, elem};
+use crate::xml::{OssError, elem};
 
 const CRC64: Crc<u64> = Crc::<u64>::new(&CRC_64_XZ);
 const CSE_PREFIX: &str = "x-oss-meta-client-side-encryption-";
@@ -135,22 +135,6 @@ fn parse_u64(name: &str, v: &str) -> Result<u64, OssError> {
         .map_err(|_| OssError::invalid_argument(format!("{name} must be an integer, got {v:?}.")))
 }
 
-fn check_content_md5(req: &HttpRequest) -> Result<(), OssError> {
-    if let Some(want) = req.header("content-md5") {
-        use base64ct::{Base64, Encoding};
-        let got = Base64::encode_string(&Md5::digest(&req.body));
-        if got != want {
-            return Err(OssError::new(
-                400,
-                "InvalidDigest",
-                "The Content-MD5 you specified is not valid.",
-            )
-            .with("Content-MD5", want));
-        }
-    }
-    Ok(())
-}
-
 fn object_headers(resp: &mut HttpResponse, obj: &Object) {
     for (n, v) in &obj.meta {
         resp.set_header(n, v.clone());
@@ -260,7 +244,7 @@ impl Store {
                     self.buckets.remove(b);
                     Ok(HttpResponse::new(204))
                 }
-                "POST" if req.has_query("delete") => Ok(self.delete_multiple(b, req)),
+                "POST" if req.has_query("delete") => self.delete_multiple(b, req),
                 _ => Err(OssError::new(
                     405,
                     "MethodNotAllowed",
@@ -430,9 +414,14 @@ impl Store {
         Ok(xml_response(200, s))
     }
 
-    fn delete_multiple(&mut self, b: &str, req: &HttpRequest) -> HttpResponse {
+    fn delete_multiple(&mut self, b: &str, req: &HttpRequest) -> Result<HttpResponse, OssError> {
         let body = String::from_utf8_lossy(&req.body);
-        let keys = all_text(&body, "Key");
+        let doc = crate::xml::parse(&body)?;
+        let keys: Vec<String> = doc
+            .children_named("Object")
+            .filter_map(|o| o.text_of("Key"))
+            .map(str::to_string)
+            .collect();
         let objs = self.bucket(b);
         let mut s = String::from("<DeleteResult>");
         for k in keys {
@@ -442,7 +431,7 @@ impl Store {
             s.push_str("</Deleted>");
         }
         s.push_str("</DeleteResult>");
-        xml_response(200, s)
+        Ok(xml_response(200, s))
     }
 
     fn put_object(
@@ -452,7 +441,6 @@ impl Store {
         req: &mut HttpRequest,
         now: u64,
     ) -> Result<HttpResponse, OssError> {
-        check_content_md5(req)?;
         let meta = stored_meta(req);
         if meta.iter().any(|(n, _)| n.starts_with(CSE_PREFIX))
             && !meta.iter().any(|(n, _)| n == CSE_KEY)
@@ -617,7 +605,6 @@ impl Store {
     }
 
     fn upload_part(&mut self, req: &mut HttpRequest, now: u64) -> Result<HttpResponse, OssError> {
-        check_content_md5(req)?;
         if req.header("x-oss-copy-source").is_some() {
             return Err(OssError::new(
                 400,
@@ -717,11 +704,13 @@ impl Store {
         {
             listed = up.parts.iter().map(|(n, p)| (*n, p.etag.clone())).collect();
         } else {
-            for part in all_text(&body, "Part") {
-                let n = all_text(&part, "PartNumber");
-                let e = all_text(&part, "ETag");
-                match (n.first().and_then(|n| n.parse::<u32>().ok()), e.first()) {
-                    (Some(n), Some(e)) => listed.push((n, e.clone())),
+            let doc = crate::xml::parse(&body)?;
+            for part in doc.children_named("Part") {
+                let n = part
+                    .text_of("PartNumber")
+                    .and_then(|n| n.parse::<u32>().ok());
+                match (n, part.text_of("ETag")) {
+                    (Some(n), Some(e)) => listed.push((n, e.to_string())),
                     _ => {
                         return Err(OssError::new(
                             400,

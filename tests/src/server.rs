@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use osscse_core::sign::Credentials;
 
 use crate::auth::{self, AuthContext};
+use crate::digest::{self, PayloadHashPolicy};
 use crate::http::{self, BodyFaults, HttpRequest, HttpResponse, ReadError, ResponseFaults};
 use crate::ops::{Object, Store, Target};
 use crate::xml::OssError;
@@ -28,6 +29,9 @@ pub struct Config {
     /// Keep objects in this directory (loaded at start, written on every change) instead of
     /// memory only.
     pub data_dir: Option<PathBuf>,
+    /// What a V4 `x-oss-content-sha256` other than `UNSIGNED-PAYLOAD` gets (default: OSS's
+    /// refusal). `Content-MD5` is always checked against the body, as OSS does.
+    pub payload_hash: PayloadHashPolicy,
 }
 
 impl Config {
@@ -38,6 +42,7 @@ impl Config {
             credentials: Credentials::new(access_key_id, access_key_secret),
             max_clock_skew: Duration::from_secs(15 * 60),
             data_dir: None,
+            payload_hash: PayloadHashPolicy::default(),
         }
     }
 }
@@ -266,6 +271,9 @@ fn address(req: &HttpRequest) -> (Option<String>, Option<String>) {
 
 fn error_response(e: &OssError, id: &str, head: bool) -> HttpResponse {
     let mut r = HttpResponse::new(e.status).header("Content-Type", "application/xml");
+    if let Some((_, ec)) = e.extra.iter().find(|(tag, _)| *tag == "EC") {
+        r = r.header("x-oss-ec", ec.clone());
+    }
     r = r.body(e.to_xml(id).into_bytes());
     r.head_only = head;
     r
@@ -380,6 +388,9 @@ fn handle(
         key: key.as_deref(),
     };
     auth::verify(&req.method, &req.query, &req.headers, &ctx)?;
+    // Digests before any operation: a body that fails them is never stored.
+    digest::check_content_sha256(&req, shared.config.payload_hash)?;
+    digest::check_content_md5(&req)?;
     let target = Target {
         bucket: bucket.as_deref(),
         key: key.as_deref(),

@@ -319,7 +319,7 @@ fn init<'a>(c: &Client, key: &'a str, headers: Vec<(&'a str, &'a str)>) -> Respo
         key: Some(key),
         query: vec![("uploads", "")],
         headers,
-        body: b"",
+        ..Call::default()
     })
     .unwrap()
 }
@@ -350,6 +350,7 @@ fn part<'a>(
         query: vec![("partNumber", n), ("uploadId", id)],
         headers,
         body,
+        ..Call::default()
     })
     .unwrap()
 }
