@@ -9,7 +9,7 @@
 //!   hashes and the DRBG all run on the cipher the application passes (the engine by default).
 //! * [`keys`]: data key and IV generation, with an optional counter-based IV prefix.
 //! * [`upload`]: the async uploader over reqwless (`embedded-nal-async` transport): the CSE
-//!   envelope, a V4 signature over the SHA-256 of the ciphertext (and its `Content-MD5`), and
+//!   envelope, a V4 signature that covers the ciphertext's `Content-MD5` (checked by OSS), and
 //!   the body encrypted chunk by chunk while it streams.
 //!
 //! `alloc` is needed for the RSA wrap and the signer's strings; everything else works in fixed

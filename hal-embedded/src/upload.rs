@@ -9,10 +9,10 @@
 //!   Headers are collected in a `heapless::Vec`; `alloc` is used only by the RSA wrap and the
 //!   signer's strings.
 //! * **Signed payloads** (default, [`PayloadSigning`]): a first pass over the source encrypts
-//!   and hashes the ciphertext, so the V4 signature covers `x-oss-content-sha256` and OSS
-//!   checks `Content-MD5`; a body altered in transit is refused
-//!   ([`UploadError::is_body_mismatch`]) and nothing is stored. The CSE format itself has no
-//!   integrity (AES-CTR), so this is what stops a man in the middle from flipping telemetry bits.
+//!   and hashes the ciphertext, so the V4 signature covers its `Content-MD5`, which OSS checks;
+//!   a body altered in transit is refused ([`UploadError::is_body_mismatch`]) and nothing is
+//!   stored. The CSE format itself has no integrity (AES-CTR), so this is what stops a man in
+//!   the middle from flipping telemetry bits.
 //! * Every failure is an [`UploadError`]: DNS/TCP/HTTP transport, TLS, the body source, or the
 //!   OSS error code, message-free but with the HTTP status and `x-oss-request-id`.
 //!
@@ -78,18 +78,25 @@ pub struct Target<'a> {
 }
 
 /// How a PUT commits to its body.
+///
+/// OSS checks `Content-MD5` on every PUT (400 `InvalidDigest`, nothing stored) and V4 signs it,
+/// so a man in the middle can neither change the body (that would need an MD5 second preimage
+/// of ciphertext the device chose) nor the header. OSS does **not** verify a payload SHA-256:
+/// it refuses any `x-oss-content-sha256` but `UNSIGNED-PAYLOAD` (400 `InvalidArgument`, EC
+/// 0002-00000214), so the SHA-256 form is only for S3-style gateways that check it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PayloadSigning {
-    /// `x-oss-content-sha256` = SHA-256 of the ciphertext (covered by the V4 signature) and
-    /// `Content-MD5` of the ciphertext (checked by OSS on every PUT). The default.
+    /// `Content-MD5` of the ciphertext (signed, checked by OSS);
+    /// `x-oss-content-sha256: UNSIGNED-PAYLOAD`. The default.
     #[default]
-    Sha256AndMd5,
-    /// Only `x-oss-content-sha256` (saves the MD5 pass on slow cores).
-    Sha256,
-    /// **`UNSIGNED-PAYLOAD`: anyone on the network path can rewrite the body undetected** (the
-    /// signature still matches and the flipped ciphertext decrypts to flipped plaintext). One
-    /// read of the source per attempt instead of two. Only for transports that already
-    /// guarantee integrity end to end.
+    ContentMd5,
+    /// `Content-MD5` and `x-oss-content-sha256` = SHA-256 of the ciphertext (both signed).
+    /// **Alibaba Cloud OSS refuses this** (0002-00000214); for gateways that verify the hash.
+    ContentMd5AndSha256,
+    /// **`UNSIGNED-PAYLOAD` and no `Content-MD5`: anyone on the network path can rewrite the
+    /// body undetected** (the signature still matches and the flipped ciphertext decrypts to
+    /// flipped plaintext). One read of the source per attempt instead of two. Only for
+    /// transports that already guarantee integrity end to end.
     UnsignedPayloadAlterableInTransit,
 }
 
@@ -115,8 +122,8 @@ impl<T: TcpConnect, D: Dns> fmt::Debug for Uploader<'_, T, D> {
 }
 
 impl<'a, T: TcpConnect + 'a, D: Dns + 'a> Uploader<'a, T, D> {
-    /// An uploader over `tcp` and `dns` (plain HTTP), signing payloads
-    /// ([`PayloadSigning::Sha256AndMd5`]).
+    /// An uploader over `tcp` and `dns` (plain HTTP), committing to each body with a signed
+    /// `Content-MD5` ([`PayloadSigning::ContentMd5`]).
     pub fn new(tcp: &'a T, dns: &'a D, target: Target<'a>, credentials: &'a Credentials) -> Self {
         Self {
             tcp,
@@ -195,8 +202,8 @@ impl<'a, T: TcpConnect + 'a, D: Dns + 'a> Uploader<'a, T, D> {
         let path = endpoint.request_path(addressing, Some(self.target.bucket), Some(key), &[]);
 
         let (sha256, md5) = match self.payload {
-            PayloadSigning::Sha256AndMd5 => (true, true),
-            PayloadSigning::Sha256 => (true, false),
+            PayloadSigning::ContentMd5 => (false, true),
+            PayloadSigning::ContentMd5AndSha256 => (true, true),
             PayloadSigning::UnsignedPayloadAlterableInTransit => (false, false),
         };
         let digests = if sha256 || md5 {

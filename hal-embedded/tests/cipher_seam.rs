@@ -132,7 +132,7 @@ fn signed_upload_runs_both_passes_on_the_peripheral() {
     let data = payload(len, 5);
     let mut rx = [0u8; 2048];
     for (key, signing, passes) in [
-        ("seam/signed.bin", PayloadSigning::Sha256AndMd5, 2),
+        ("seam/signed.bin", PayloadSigning::ContentMd5, 2),
         (
             "seam/unsigned.bin",
             PayloadSigning::UnsignedPayloadAlterableInTransit,

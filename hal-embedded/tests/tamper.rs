@@ -1,9 +1,11 @@
 //! Signed payloads against a man in the middle: a recording proxy
 //! (`osscse_tests::flip_proxy`) sits between the device uploader and the loopback server.
-//! Flipping one body byte makes the signed upload fail with a typed error and the server keeps
-//! nothing; without the flip the object decrypts with osscse-std and the Python v2 SDK; with the
-//! explicit `UNSIGNED-PAYLOAD` opt-out the flip goes through and decrypts to flipped plaintext,
-//! which is the attack the default prevents.
+//! Flipping one body byte makes the upload (signed `Content-MD5`, the default) fail with a typed
+//! error and the server keeps nothing; without the flip the object decrypts with osscse-std and
+//! the Python v2 SDK; with the explicit `UNSIGNED-PAYLOAD` opt-out the flip goes through and
+//! decrypts to flipped plaintext, which is the attack the default prevents. The loopback server
+//! answers a real `x-oss-content-sha256` as OSS does (refused); a verifying gateway mode checks
+//! it.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 #[path = "support/device.rs"]
@@ -15,6 +17,7 @@ use md5::Md5;
 use osscse_core::sign::Credentials;
 use osscse_embedded::{PayloadSigning, SealedObject, UploadError, Uploader};
 use osscse_tests::flip_proxy::FlipProxy;
+use osscse_tests::{Config, PayloadHashPolicy};
 use sha2::{Digest, Sha256};
 use std_embedded_nal_async::Stack;
 use support::*;
@@ -30,7 +33,7 @@ fn a_flipped_body_byte_is_refused_and_nothing_is_stored() {
     let stack = Stack::default();
     let credentials = Credentials::new(AK, SK);
     let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &credentials);
-    assert_eq!(uploader.payload_signing(), PayloadSigning::Sha256AndMd5);
+    assert_eq!(uploader.payload_signing(), PayloadSigning::ContentMd5);
     let data = payload(LEN, 7);
     let sealed = SealedObject::new(&public_key(), &mut fixed_drbg(1), None, LEN as u64).unwrap();
     let mut rx = [0u8; 2048];
@@ -48,7 +51,7 @@ fn a_flipped_body_byte_is_refused_and_nothing_is_stored() {
     match &err {
         UploadError::Oss { status, code, .. } => {
             assert_eq!(*status, 400, "{err}");
-            assert!(!code.is_empty(), "{err}");
+            assert_eq!(code.as_str(), "InvalidDigest", "{err}");
         }
         other => panic!("expected OSS to refuse the body, got {other:?}"),
     }
@@ -60,16 +63,20 @@ fn a_flipped_body_byte_is_refused_and_nothing_is_stored() {
         "nothing stored"
     );
 
-    // What the device sent (before the flip): the signed hash and MD5 are of this ciphertext.
+    // What the device sent (before the flip): the MD5 is of this ciphertext, and V4 signs it
+    // (content-md5 is a default signed header); the payload hash is UNSIGNED-PAYLOAD as OSS
+    // requires.
     let sent = proxy.recorded();
     let (head, body) = split_request(&sent[0]);
     let mut expected = data.clone();
     sealed.encrypt_at(0, &mut expected);
     assert_eq!(body, expected, "the body on the wire is the ciphertext");
-    let sha = hex::encode(Sha256::digest(&body));
-    assert_eq!(header(&head, "x-oss-content-sha256"), Some(sha.as_str()));
     let md5 = Base64::encode_string(&Md5::digest(&body));
     assert_eq!(header(&head, "content-md5"), Some(md5.as_str()));
+    assert_eq!(
+        header(&head, "x-oss-content-sha256"),
+        Some("UNSIGNED-PAYLOAD")
+    );
     let auth = header(&head, "authorization").unwrap();
     assert!(auth.starts_with("OSS4-HMAC-SHA256 "), "{auth}");
 }
@@ -83,33 +90,62 @@ fn without_the_flip_the_object_decrypts_with_osscse_std_and_python_sdk() {
     let credentials = Credentials::new(AK, SK);
     let data = payload(LEN, 8);
     let mut rx = [0u8; 2048];
-    for (key, signing) in [
-        ("signed/sha256-md5.bin", PayloadSigning::Sha256AndMd5),
-        ("signed/sha256.bin", PayloadSigning::Sha256),
-    ] {
-        let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &credentials)
-            .with_payload_signing(signing);
-        let sealed =
-            SealedObject::new(&public_key(), &mut fixed_drbg(2), None, LEN as u64).unwrap();
-        block_on(uploader.put(key, &sealed, &mut &data[..], None, now(), &mut rx))
-            .unwrap_or_else(|e| panic!("{key}: {e}"));
-        assert_eq!(read_with_osscse_std(&server, key), data, "{key}");
-    }
-    let sent = proxy.recorded();
-    let (head, _) = split_request(&sent[1]);
-    assert!(header(&head, "x-oss-content-sha256").is_some_and(|v| v.len() == 64));
-    assert_eq!(
-        header(&head, "content-md5"),
+    let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &credentials);
+    let sealed = SealedObject::new(&public_key(), &mut fixed_drbg(2), None, LEN as u64).unwrap();
+    block_on(uploader.put(
+        "signed/md5.bin",
+        &sealed,
+        &mut &data[..],
         None,
-        "Sha256 alone sends no MD5"
+        now(),
+        &mut rx,
+    ))
+    .unwrap();
+    assert_eq!(proxy.flips(), 0);
+    assert_eq!(read_with_osscse_std(&server, "signed/md5.bin"), data);
+    check_with_python_sdk(&server, &[("signed/md5.bin", &data)]);
+}
+
+/// OSS refuses a real `x-oss-content-sha256`; a gateway that verifies it accepts the right one
+/// and refuses a flipped body.
+#[test]
+fn the_sha256_form_is_refused_by_oss_and_checked_by_a_verifying_gateway() {
+    let stack = Stack::default();
+    let credentials = Credentials::new(AK, SK);
+    let data = payload(LEN, 10);
+    let mut rx = [0u8; 2048];
+    let sealed = SealedObject::new(&public_key(), &mut fixed_drbg(5), None, LEN as u64).unwrap();
+
+    let oss = start_server();
+    let endpoint = oss.endpoint();
+    let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &credentials)
+        .with_payload_signing(PayloadSigning::ContentMd5AndSha256);
+    let err = block_on(uploader.put("sha.bin", &sealed, &mut &data[..], None, now(), &mut rx))
+        .expect_err("OSS only takes UNSIGNED-PAYLOAD");
+    assert!(
+        matches!(&err, UploadError::Oss { status: 400, code, .. } if code.as_str() == "InvalidArgument"),
+        "{err:?}"
     );
-    check_with_python_sdk(
-        &server,
-        &[
-            ("signed/sha256-md5.bin", &data),
-            ("signed/sha256.bin", &data),
-        ],
-    );
+    assert!(oss.object(BUCKET, "sha.bin").is_none());
+
+    let mut config = Config::new(AK, SK);
+    config.payload_hash = PayloadHashPolicy::VerifySha256;
+    let gateway = start_server_with(config);
+    for (flip, stored) in [(None, true), (Some(FLIP_AT), false)] {
+        let proxy = FlipProxy::start(gateway.addr(), flip).unwrap();
+        let endpoint = proxy.endpoint();
+        let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &credentials)
+            .with_payload_signing(PayloadSigning::ContentMd5AndSha256);
+        let key = format!("sha-{stored}.bin");
+        let result = block_on(uploader.put(&key, &sealed, &mut &data[..], None, now(), &mut rx));
+        assert_eq!(result.is_ok(), stored, "{result:?}");
+        assert_eq!(gateway.object(BUCKET, &key).is_some(), stored);
+        let (head, body) = split_request(&proxy.recorded()[0]);
+        let sha = hex::encode(Sha256::digest(&body));
+        assert_eq!(header(&head, "x-oss-content-sha256"), Some(sha.as_str()));
+        assert!(header(&head, "content-md5").is_some());
+    }
+    assert_eq!(read_with_osscse_std(&gateway, "sha-true.bin"), data);
 }
 
 #[test]

@@ -202,7 +202,8 @@ fn prepare(
 /// Signs in header form at Unix time `time`.
 ///
 /// Returns `x-oss-date`, `Date` (not signed), `x-oss-content-sha256` (the request's own value,
-/// e.g. the hex SHA-256 of the body, else `UNSIGNED-PAYLOAD`), the
+/// e.g. the hex SHA-256 of the body for a gateway that verifies it, else `UNSIGNED-PAYLOAD`,
+/// the only value OSS itself accepts), the
 /// STS `x-oss-security-token` when the credentials have one, and `Authorization`
 /// (`OSS4-HMAC-SHA256 Credential=AK/scope[,AdditionalHeaders=a;b],Signature=hex`).
 ///

@@ -54,10 +54,9 @@ impl<E> UploadError<E> {
         }
     }
 
-    /// Whether OSS refused the body because it does not match the signed
-    /// `x-oss-content-sha256` or the `Content-MD5`: the bytes were altered between the device
-    /// and OSS (or the body source returned different bytes on its second read). Nothing was
-    /// stored.
+    /// Whether OSS refused the body because it does not match the signed `Content-MD5`
+    /// (`InvalidDigest`): the bytes were altered between the device and OSS, or the body source
+    /// returned different bytes on its second read. Nothing was stored.
     pub fn is_body_mismatch(&self) -> bool {
         match self {
             Self::Oss { code, .. } => BODY_MISMATCH_CODES.contains(&code.as_str()),
@@ -67,13 +66,7 @@ impl<E> UploadError<E> {
 }
 
 /// OSS error codes for a body that does not match its signed digests.
-const BODY_MISMATCH_CODES: &[&str] = &[
-    "InvalidDigest",
-    "BadDigest",
-    "XAmzContentSHA256Mismatch",
-    "ContentSHA256Mismatch",
-    "InvalidContentSha256",
-];
+const BODY_MISMATCH_CODES: &[&str] = &["InvalidDigest", "BadDigest"];
 
 impl<E: fmt::Debug> fmt::Display for UploadError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -52,7 +52,12 @@ pub(crate) fn payload(len: usize, seed: u8) -> Vec<u8> {
 }
 
 pub(crate) fn start_server() -> Server {
-    let server = Server::start(Config::new(AK, SK)).unwrap();
+    start_server_with(Config::new(AK, SK))
+}
+
+/// A server with `config` (credentials AK/SK) and the bucket created.
+pub(crate) fn start_server_with(config: Config) -> Server {
+    let server = Server::start(config).unwrap();
     let client = Client::new(server.addr(), Credentials::new(AK, SK));
     let r = client
         .send(&Call {
