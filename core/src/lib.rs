@@ -31,6 +31,8 @@ pub mod fuzzing;
 #[cfg(feature = "sign")]
 pub mod sign;
 pub mod stream;
+#[cfg(feature = "sign")]
+pub mod url;
 #[cfg(feature = "alloc")]
 pub mod wrap;
 

@@ -31,7 +31,8 @@ pub use time::{format_iso8601_basic, format_rfc1123, parse_iso8601_basic, parse_
 pub const HEADER_SECURITY_TOKEN: &str = "x-oss-security-token";
 /// Header carrying the V4 signing time (`yyyymmddThhmmssZ`).
 pub const HEADER_OSS_DATE: &str = "x-oss-date";
-/// Header carrying the V4 payload hash (always [`UNSIGNED_PAYLOAD`] here).
+/// Header carrying the V4 payload hash: [`UNSIGNED_PAYLOAD`] (the only value Alibaba Cloud OSS
+/// accepts, EC 0002-00000214), or the hex SHA-256 of the body for gateways that verify it.
 pub const HEADER_CONTENT_SHA256: &str = "x-oss-content-sha256";
 /// The payload hash value the SDKs send: the body is not part of the signature.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";

@@ -563,3 +563,56 @@ fn uri_encoding() {
         "a&b%20c=d%26e%3Df"
     );
 }
+
+#[test]
+fn v4_signs_a_given_payload_hash() {
+    let body_hash = hex_sha256("telemetry ciphertext");
+    let headers = [
+        ("content-type", "application/octet-stream"),
+        ("x-oss-content-sha256", body_hash.as_str()),
+    ];
+    let req = Request {
+        method: "PUT",
+        bucket: Some("bucket"),
+        key: Some("k"),
+        query: &[],
+        headers: &headers,
+    };
+    let params = v4::Params::new("cn-hangzhou");
+    let s = v4::sign_headers(&req, &ak_sk(), &params, 1_702_743_657).unwrap();
+    // The hash is both a signed header and the canonical request's payload line.
+    assert!(
+        s.canonical_request
+            .contains(&format!("\nx-oss-content-sha256:{body_hash}\n"))
+    );
+    assert!(s.canonical_request.ends_with(&format!("\n{body_hash}")));
+    assert!(
+        s.headers
+            .contains(&("x-oss-content-sha256".into(), body_hash.clone()))
+    );
+    // Another body gives another signature; no hash at all is UNSIGNED-PAYLOAD.
+    let other = hex_sha256("telemetry ciphertexT");
+    let headers2 = [headers[0], ("x-oss-content-sha256", other.as_str())];
+    let s2 = v4::sign_headers(
+        &Request {
+            headers: &headers2,
+            ..req
+        },
+        &ak_sk(),
+        &params,
+        1_702_743_657,
+    )
+    .unwrap();
+    assert_ne!(s.signature, s2.signature);
+    let s3 = v4::sign_headers(
+        &Request {
+            headers: &headers[..1],
+            ..req
+        },
+        &ak_sk(),
+        &params,
+        1_702_743_657,
+    )
+    .unwrap();
+    assert!(s3.canonical_request.ends_with("\nUNSIGNED-PAYLOAD"));
+}

@@ -1,8 +1,9 @@
-//! AES-256 CTR_DRBG without derivation function (NIST SP 800-90A Rev. 1 §10.2.1), on the
-//! osscse-core AES-256-CTR engine.
+//! AES-256 CTR_DRBG without derivation function (NIST SP 800-90A Rev. 1 §10.2.1), on any
+//! [`LoadKey`] AES-256 cipher: osscse-core's engine by default, or an MCU's AES peripheral
+//! ([`CtrDrbg::instantiate_with`], [`EntropyDrbg::new_with_cipher`]).
 //!
-//! `osscse_core::Keystream::new(key, V + 1)` applied to zeros yields AES_K(V+1) ‖ AES_K(V+2) ‖ …,
-//! which is exactly the block generation of CTR_DRBG (V is incremented as a full 128-bit
+//! The CTR keystream of `K` from counter `V + 1`, applied to zeros, is AES_K(V+1) ‖ AES_K(V+2)
+//! ‖ …, which is exactly the block generation of CTR_DRBG (V is incremented as a full 128-bit
 //! big-endian integer, as the engine does).
 //!
 //! * [`CtrDrbg`] is the deterministic mechanism: instantiate/reseed with caller-supplied 384-bit
@@ -16,10 +17,11 @@
 
 use core::fmt;
 
-use osscse_core::Keystream;
+use osscse_core::engine::Engine;
 use rand_core::{TryCryptoRng, TryRng};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::cipher::{self, LoadKey};
 use crate::entropy::{EntropyError, HealthTestedSource};
 
 /// seedlen of AES-256 CTR_DRBG: key (32) + block (16) bytes.
@@ -86,15 +88,16 @@ fn pad(input: &[u8]) -> Result<[u8; SEED_LEN], DrbgError> {
     Ok(block)
 }
 
-/// The deterministic AES-256 CTR_DRBG mechanism (no df). Key and V are zeroized on drop.
-pub struct CtrDrbg {
-    key: [u8; 32],
+/// The deterministic AES-256 CTR_DRBG mechanism (no df) over the AES cipher `B`, which holds
+/// the DRBG key. V is zeroized on drop, and so is the key of the default [`Engine`].
+pub struct CtrDrbg<B: LoadKey = Engine> {
+    cipher: B,
     v: [u8; 16],
     reseed_counter: u64,
     reseed_interval: u64,
 }
 
-impl fmt::Debug for CtrDrbg {
+impl<B: LoadKey> fmt::Debug for CtrDrbg<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CtrDrbg")
             .field("reseed_counter", &self.reseed_counter)
@@ -103,18 +106,18 @@ impl fmt::Debug for CtrDrbg {
     }
 }
 
-impl Drop for CtrDrbg {
+impl<B: LoadKey> Drop for CtrDrbg<B> {
     fn drop(&mut self) {
-        self.key.zeroize();
         self.v.zeroize();
     }
 }
 
-impl ZeroizeOnDrop for CtrDrbg {}
+impl<B: LoadKey + ZeroizeOnDrop> ZeroizeOnDrop for CtrDrbg<B> {}
 
 impl CtrDrbg {
     /// CTR_DRBG_Instantiate_algorithm (§10.2.1.3.1) with a full-entropy 384-bit `entropy_input`
-    /// and an optional personalization string (≤ 48 bytes, e.g. a device id).
+    /// and an optional personalization string (≤ 48 bytes, e.g. a device id), on the
+    /// osscse-core engine.
     ///
     /// # Errors
     /// [`DrbgError::InputTooLong`] for a personalization string over 48 bytes.
@@ -122,10 +125,26 @@ impl CtrDrbg {
         entropy_input: &[u8; SEED_LEN],
         personalization: &[u8],
     ) -> Result<Self, DrbgError> {
+        Self::instantiate_with(Engine::new(&[0; 32]), entropy_input, personalization)
+    }
+}
+
+impl<B: LoadKey> CtrDrbg<B> {
+    /// [`CtrDrbg::instantiate`] on the AES cipher `cipher` (e.g. an AES peripheral); its key is
+    /// replaced by the DRBG's.
+    ///
+    /// # Errors
+    /// [`DrbgError::InputTooLong`] for a personalization string over 48 bytes.
+    pub fn instantiate_with(
+        mut cipher: B,
+        entropy_input: &[u8; SEED_LEN],
+        personalization: &[u8],
+    ) -> Result<Self, DrbgError> {
         let mut seed = pad(personalization)?;
         xor_into(&mut seed, entropy_input);
+        cipher.load_key(&[0; 32]);
         let mut drbg = Self {
-            key: [0; 32],
+            cipher,
             v: [0; 16],
             reseed_counter: 1,
             reseed_interval: DEFAULT_RESEED_INTERVAL,
@@ -188,7 +207,7 @@ impl CtrDrbg {
         let mut counter = self.v;
         add_be(&mut counter, 1);
         out.fill(0);
-        Keystream::new(&self.key, &counter).apply(out);
+        cipher::apply_at(&mut self.cipher, &counter, 0, out);
         add_be(&mut self.v, out.len().div_ceil(16) as u64);
         self.update(&additional);
         additional.zeroize();
@@ -201,9 +220,12 @@ impl CtrDrbg {
         let mut temp = [0u8; SEED_LEN];
         let mut counter = self.v;
         add_be(&mut counter, 1);
-        Keystream::new(&self.key, &counter).apply(&mut temp);
+        cipher::apply_at(&mut self.cipher, &counter, 0, &mut temp);
         xor_into(&mut temp, provided);
-        self.key.copy_from_slice(&temp[..32]);
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&temp[..32]);
+        self.cipher.load_key(&key);
+        key.zeroize();
         self.v.copy_from_slice(&temp[32..]);
         temp.zeroize();
     }
@@ -248,17 +270,18 @@ macro_rules! try_rng_via_fill {
     };
 }
 
-try_rng_via_fill!(CtrDrbg,);
-try_rng_via_fill!(EntropyDrbg<S>, <S: TryRng>);
+try_rng_via_fill!(CtrDrbg<B>, <B: LoadKey>);
+try_rng_via_fill!(EntropyDrbg<S, B>, <S: TryRng, B: LoadKey>);
 
-/// A CTR_DRBG seeded and reseeded from a [`HealthTestedSource`]; fails closed.
-pub struct EntropyDrbg<S> {
+/// A CTR_DRBG seeded and reseeded from a [`HealthTestedSource`]; fails closed. `B` is the AES
+/// cipher the DRBG runs on.
+pub struct EntropyDrbg<S, B: LoadKey = Engine> {
     source: HealthTestedSource<S>,
-    drbg: CtrDrbg,
+    drbg: CtrDrbg<B>,
     prediction_resistance: bool,
 }
 
-impl<S> fmt::Debug for EntropyDrbg<S> {
+impl<S, B: LoadKey> fmt::Debug for EntropyDrbg<S, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EntropyDrbg")
             .field("source", &self.source)
@@ -270,12 +293,24 @@ impl<S> fmt::Debug for EntropyDrbg<S> {
 
 impl<S: TryRng> EntropyDrbg<S> {
     /// Runs the source's start-up test, then instantiates from its conditioned output and
-    /// `personalization` (≤ 48 bytes; a device id makes identical boots diverge).
+    /// `personalization` (≤ 48 bytes; a device id makes identical boots diverge), on the
+    /// osscse-core engine.
     ///
     /// # Errors
     /// [`DrbgError::Entropy`] when the start-up or a continuous health test fails (nothing is
     /// returned, so no output can come from an untested source), [`DrbgError::InputTooLong`].
-    pub fn new(
+    pub fn new(source: HealthTestedSource<S>, personalization: &[u8]) -> Result<Self, DrbgError> {
+        Self::new_with_cipher(Engine::new(&[0; 32]), source, personalization)
+    }
+}
+
+impl<S: TryRng, B: LoadKey> EntropyDrbg<S, B> {
+    /// [`EntropyDrbg::new`] on the AES cipher `cipher` (e.g. an AES peripheral).
+    ///
+    /// # Errors
+    /// As [`EntropyDrbg::new`].
+    pub fn new_with_cipher(
+        cipher: B,
         mut source: HealthTestedSource<S>,
         personalization: &[u8],
     ) -> Result<Self, DrbgError> {
@@ -285,7 +320,7 @@ impl<S: TryRng> EntropyDrbg<S> {
         let mut seed = [0u8; SEED_LEN];
         source.reinitialize()?;
         source.entropy_input(&mut seed)?;
-        let drbg = CtrDrbg::instantiate(&seed, personalization);
+        let drbg = CtrDrbg::instantiate_with(cipher, &seed, personalization);
         seed.zeroize();
         Ok(Self {
             source,

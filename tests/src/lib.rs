@@ -26,6 +26,7 @@ mod auth;
 mod body;
 pub mod client;
 mod digest;
+pub mod flip_proxy;
 mod http;
 pub mod kms;
 mod ops;

@@ -201,7 +201,9 @@ fn prepare(
 
 /// Signs in header form at Unix time `time`.
 ///
-/// Returns `x-oss-date`, `Date` (not signed), `x-oss-content-sha256: UNSIGNED-PAYLOAD`, the
+/// Returns `x-oss-date`, `Date` (not signed), `x-oss-content-sha256` (the request's own value,
+/// e.g. the hex SHA-256 of the body for a gateway that verifies it, else `UNSIGNED-PAYLOAD`,
+/// the only value OSS itself accepts), the
 /// STS `x-oss-security-token` when the credentials have one, and `Authorization`
 /// (`OSS4-HMAC-SHA256 Credential=AK/scope[,AdditionalHeaders=a;b],Signature=hex`).
 ///
@@ -215,10 +217,16 @@ pub fn sign_headers(
 ) -> Result<SignedHeaders, SignError> {
     let datetime = format_iso8601_basic(time)?;
     let http_date = format_rfc1123(time)?;
+    // A caller that hashed the body passes its hex SHA-256 as `x-oss-content-sha256`; it is
+    // signed as given. Otherwise the payload is unsigned.
+    let payload = req
+        .header(HEADER_CONTENT_SHA256)
+        .filter(|v| !v.is_empty())
+        .unwrap_or(UNSIGNED_PAYLOAD);
     let mut set: Vec<(&str, &str)> = alloc::vec![
         (HEADER_OSS_DATE, datetime.as_str()),
         ("Date", http_date.as_str()),
-        (HEADER_CONTENT_SHA256, UNSIGNED_PAYLOAD),
+        (HEADER_CONTENT_SHA256, payload),
     ];
     if let Some(token) = cred.security_token() {
         set.push((HEADER_SECURITY_TOKEN, token));

@@ -101,6 +101,46 @@ fn fail(what: &str) -> ! {
     loop {}
 }
 
+/// SysTick ticks (processor clock) to hash 16 KiB with MD5 and with SHA-256. Under QEMU with
+/// `-icount shift=0` one instruction is one virtual nanosecond, so ticks × (1e9 / SYSCLK)
+/// counts instructions (footprint.sh does the arithmetic).
+#[cfg(feature = "payload-md5")]
+fn digest_cost() {
+    use cortex_m::peripheral::syst::SystClkSource;
+    let Some(mut p) = cortex_m::Peripherals::take() else {
+        fail("peripherals");
+    };
+    p.SYST.set_clock_source(SystClkSource::Core);
+    p.SYST.set_reload(0x00ff_ffff);
+    p.SYST.clear_current();
+    p.SYST.enable_counter();
+    let data = [0x5au8; 1024];
+    let elapsed = |f: &mut dyn FnMut()| {
+        let start = cortex_m::peripheral::SYST::get_current();
+        f();
+        let end = cortex_m::peripheral::SYST::get_current();
+        start.wrapping_sub(end) & 0x00ff_ffff
+    };
+    let mut sink = 0u8;
+    let md5_ticks = elapsed(&mut || {
+        let mut h = <md5::Md5 as md5::Digest>::new();
+        for _ in 0..16 {
+            md5::Digest::update(&mut h, core::hint::black_box(&data[..]));
+        }
+        sink ^= md5::Digest::finalize(h)[0];
+    });
+    let sha_ticks = elapsed(&mut || {
+        let mut h = <sha2::Sha256 as sha2::Digest>::new();
+        for _ in 0..16 {
+            sha2::Digest::update(&mut h, core::hint::black_box(&data[..]));
+        }
+        sink ^= sha2::Digest::finalize(h)[0];
+    });
+    core::hint::black_box(sink);
+    hprintln!("md5_16k_ticks={}", md5_ticks);
+    hprintln!("sha256_16k_ticks={}", sha_ticks);
+}
+
 #[entry]
 fn main() -> ! {
     {
@@ -144,12 +184,16 @@ fn main() -> ! {
     }
 
     // Encrypt the payload chunk by chunk, as the uploader streams it.
+    #[cfg(feature = "payload-md5")]
+    let mut md5 = <md5::Md5 as md5::Digest>::new();
     let mut chunk = [0u8; 32];
     hprint!("ciphertext=");
     for (i, part) in fixture::PAYLOAD.chunks(chunk.len()).enumerate() {
         let buf = &mut chunk[..part.len()];
         buf.copy_from_slice(part);
         sealed.encrypt_at((i * 32) as u64, buf);
+        #[cfg(feature = "payload-md5")]
+        md5::Digest::update(&mut md5, &*buf);
         for b in buf.iter() {
             hprint!("{:02x}", b);
         }
@@ -159,6 +203,22 @@ fn main() -> ! {
     // Sign the PUT (V4) with the envelope headers, as the uploader sends it.
     let mut headers: Vec<(&str, &str)> = Vec::new();
     headers.push(("Content-Type", fixture::CONTENT_TYPE));
+    #[cfg(feature = "payload-md5")]
+    let mut md5_text = [0u8; 24];
+    #[cfg(feature = "payload-md5")]
+    {
+        use base64ct::Encoding;
+        let digest: [u8; 16] = md5::Digest::finalize(md5).into();
+        let Ok(text) = base64ct::Base64::encode(&digest, &mut md5_text) else {
+            fail("base64");
+        };
+        hprintln!("content_md5={}", text);
+    }
+    #[cfg(feature = "payload-md5")]
+    headers.push((
+        "Content-MD5",
+        core::str::from_utf8(&md5_text).unwrap_or(""),
+    ));
     for (name, value) in sealed.envelope_headers() {
         headers.push((name, value.as_str()));
     }
@@ -182,6 +242,8 @@ fn main() -> ! {
         Some(auth) => hprintln!("authorization={}", auth),
         None => fail("no authorization header"),
     }
+    #[cfg(feature = "payload-md5")]
+    digest_cost();
     hprintln!("heap_wrap_peak_bytes={}", wrap_peak);
     hprintln!("heap_peak_bytes={}", HEAP.peak());
     hprintln!("result=ok");
