@@ -34,10 +34,11 @@ use std::time::{Duration, Instant};
 
 use osscse_core::sign::Credentials;
 use osscse_core::wrap::RsaMasterKey;
-use osscse_std::encryption::{DownloadOptions, EncryptionClient, UploadOptions};
+use osscse_std::blocking::{Client, EncryptionClient};
+use osscse_std::encryption::{DownloadOptions, UploadOptions};
 use osscse_std::keys::{Keyring, generate_rsa};
 use osscse_std::local::PutOptions;
-use osscse_std::{Body, Client, ClientConfig, Endpoint, Request};
+use osscse_std::{Body, ClientConfig, Endpoint, Request};
 
 const BUCKET: &str = "bench";
 /// Part and range size of the 4-in-flight transfers.

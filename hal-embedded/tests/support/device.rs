@@ -84,7 +84,7 @@ pub(crate) fn read_with_osscse_std(server: &Server, key: &str) -> Vec<u8> {
     let endpoint = osscse_std::Endpoint::parse(&server.endpoint()).unwrap();
     let mut config = osscse_std::ClientConfig::new(endpoint);
     config.region = Some(REGION.into());
-    let client = osscse_std::Client::new(config, Credentials::new(AK, SK)).unwrap();
+    let client = osscse_std::blocking::Client::new(config, Credentials::new(AK, SK)).unwrap();
     let response = client
         .send(osscse_std::Request::new("GET", Some(BUCKET), Some(key)))
         .unwrap();
