@@ -71,6 +71,12 @@ cargo test -p osscse-std
 step "tests: osscse-tests (loopback server with the official SDKs)"
 cargo test -p osscse-tests
 
+step "tests: osscse-embedded TLS connector against a local TLS server (feature tls)"
+cargo test -p osscse-embedded --features tls --test tls
+
+step "cargo doc --workspace --no-deps, warnings denied"
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --workspace --no-deps
+
 if [ -f scripts/fuzz.sh ]; then
   step "fuzz: every target, fixed seed and run count (scripts/fuzz.sh)"
   bash scripts/fuzz.sh

@@ -4,6 +4,7 @@
 //! engine (runtime-dispatched, and each backend this CPU has), RustCrypto
 //! `ctr::Ctr128BE<aes::Aes256>`, the `openssl` crate (system libcrypto) and `aws-lc-rs`.
 #![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 use aws_lc_rs::cipher::{
     AES_256, EncryptingKey, EncryptionContext, StreamingEncryptingKey, UnboundCipherKey,

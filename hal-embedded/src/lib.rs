@@ -17,6 +17,7 @@
 //! that verifies the server's certificate chain and name against a CA the application supplies.
 #![no_std]
 #![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 extern crate alloc;
 

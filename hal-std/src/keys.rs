@@ -186,21 +186,37 @@ impl Keyring {
             })
     }
 
-    /// Unwraps an object's data key and IV with the key its matdesc names (else the default).
+    /// Unwraps an object's data key and IV: the keys whose matdesc equals the object's
+    /// (semantically) first, then the default, then every other key. A key that fails as a
+    /// wrong key (another key size, an unwrapped key or IV of the wrong length, an IV without
+    /// the SDKs' layout: see `osscse_core::wrap::open_any`) is skipped, so a keyring of several
+    /// keys opens the object with the one that fits instead of failing on the first.
     ///
     /// # Errors
-    /// [`Error::NoKeyForMatdesc`] when nothing matches; wrong-key and public-only errors that
-    /// also name the matdesc that was looked for.
+    /// [`Error::NoKeyForMatdesc`] when no key opens an object whose matdesc no key carries;
+    /// the last wrong-key error when every key was tried; a KMS or public-only error as soon
+    /// as one stops the search.
     pub fn open(&self, envelope: &Envelope) -> Result<ContentMaterial> {
-        let key = self.pick(envelope.matdesc.as_ref(), envelope.wrap_alg)?;
-        let matched = envelope
-            .matdesc
-            .as_ref()
-            .is_some_and(|m| key.matdesc() == Some(m));
-        wrap::open(key, envelope, &mut SysRng).map_err(|e| match (e, &envelope.matdesc) {
-            (KmsError::Core(osscse_core::Error::Wrap(WrapError::WrongKey)), Some(m))
-                if !matched && !m.is_empty() =>
-            {
+        let extra: Vec<&AnyMasterKey> = self.extra.iter().collect();
+        if extra.is_empty() && self.default.is_none() {
+            return Err(Error::Config(
+                "no master key loaded: pass --private-key or --kms-key-id to decrypt".into(),
+            ));
+        }
+        let wanted = envelope.matdesc.as_ref().filter(|m| !m.is_empty());
+        let registered =
+            wanted.is_some_and(|m| self.candidates().iter().any(|k| k.matdesc() == Some(m)));
+        wrap::open_any(
+            &extra,
+            self.default.as_ref(),
+            envelope,
+            &mut SysRng,
+            wrap::IvLayout::Sdk,
+            |e: &KmsError| matches!(e, KmsError::Core(core) if wrap::is_wrong_key(core)),
+        )
+        .map(|(material, _)| material)
+        .map_err(|e| match (e, wanted) {
+            (KmsError::Core(core), Some(m)) if !registered && wrap::is_wrong_key(&core) => {
                 Error::NoKeyForMatdesc {
                     matdesc: m.as_str().to_owned(),
                 }

@@ -57,6 +57,7 @@
 //! file renamed only after verification). Another HTTP stack plugs in through
 //! [`transport::HttpService`] and [`Client::with_service`].
 #![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
 // This is the std side of the workspace: `std::` paths are the natural ones here.
 #![allow(
     clippy::std_instead_of_core,
@@ -69,6 +70,8 @@ pub mod client;
 pub mod crc64;
 pub mod encryption;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keys;
 pub mod kms;
 pub mod local;

@@ -260,8 +260,8 @@ fn matdesc_and_several_private_keys() {
         .clone();
     let json: serde_json::Value = serde_json::from_slice(&head).unwrap();
     assert_eq!(
-        json["envelope"]["matdesc"], r#"{"team":"b"}"#,
-        "written in canonical form"
+        json["envelope"]["matdesc"], r#"{"team": "b"}"#,
+        "written exactly as given (the SDK v2 readers match the text)"
     );
     let bkey = format!("{}={}", p(&b.join("private.pem")), r#"{"team": "b"}"#);
     let out = osscse()
@@ -287,7 +287,7 @@ fn matdesc_and_several_private_keys() {
         .stderr
         .clone();
     assert!(
-        String::from_utf8(err).unwrap().contains(r#"{"team":"b"}"#),
+        String::from_utf8(err).unwrap().contains(r#"{"team": "b"}"#),
         "names the unmatched matdesc"
     );
 }

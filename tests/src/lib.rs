@@ -19,6 +19,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
 // A std-only test fixture: `core`/`alloc` paths would add nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 

@@ -14,6 +14,7 @@
 //! (objects/s counting each put and each get; ratio_python = async/python; peak_rss_mib is
 //! the async client's). Targets: async >= 10x Python, >= 1.0x blocking, RSS <= 128 MiB.
 #![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
 #![allow(
     clippy::unwrap_used,
     clippy::std_instead_of_core,

@@ -17,6 +17,7 @@
 //! figures at the buffer size (16 KiB or 1 MiB) where the engine is slower, with the detected
 //! backend's ceiling and fraction; the ratios are quotients of figures from that same column.
 #![deny(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 #[cfg(target_arch = "x86_64")]
 #[path = "engine-report/ceiling.rs"]

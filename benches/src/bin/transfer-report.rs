@@ -18,6 +18,7 @@
 //! encrypted/plain CPU ratio; vs_python: encrypted osscse over the Python SDK, single stream).
 //! Targets: ratios ≥ 0.95, cpu_ratio ≤ 1.15, vs_python ≥ 5, peak RSS ≤ 64 MiB.
 #![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
 #![allow(
     clippy::unwrap_used,
     clippy::std_instead_of_core,

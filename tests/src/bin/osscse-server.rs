@@ -7,6 +7,7 @@
 //! `--etag crc64` (not OSS behaviour) makes ETags from CRC-64 and length instead of MD5, for
 //! throughput runs where the server's MD5 would be the bottleneck.
 #![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
 // A std-only test fixture: `core`/`alloc` paths would add nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 

@@ -7,6 +7,9 @@
 //! matdesc, KMS key not found or disabled), 6 integrity (CRC-64 mismatch, truncation, source
 //! changed), 7 network or service unavailable (OSS or KMS).
 #![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
+// The doc comments of the CLI types are clap help text (URLs and <PLACEHOLDERS> as typed).
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 #![allow(
     clippy::std_instead_of_core,
     clippy::std_instead_of_alloc,

@@ -96,14 +96,13 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
             };
             let key = match matdesc {
                 Some(m) => {
+                    // Written exactly as given (after validation): the Go v2, Python v2 and
+                    // PHP v2 readers look their keys up by the matdesc text (README).
                     let parsed =
                         Matdesc::parse(&m).map_err(|e| Error::Config(format!("--matdesc: {e}")))?;
-                    // Written in the canonical form (sorted keys, no spaces), as the Go SDK does.
-                    let canonical =
-                        Matdesc::parse(&parsed.canonical()).map_err(osscse_core::Error::from)?;
                     match key {
-                        AnyMasterKey::Rsa(k) => k.with_matdesc(canonical).into(),
-                        AnyMasterKey::Kms(k) => k.with_matdesc(canonical).into(),
+                        AnyMasterKey::Rsa(k) => k.with_matdesc(parsed).into(),
+                        AnyMasterKey::Kms(k) => k.with_matdesc(parsed).into(),
                     }
                 }
                 None => key,
