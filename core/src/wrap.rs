@@ -67,7 +67,7 @@ impl rand_core::TryCryptoRng for SourceRng<'_> {}
 /// A customer master key (CMK) that wraps and unwraps data keys and IVs.
 ///
 /// Implemented here for RSA ([`RsaMasterKey`], with feature `rsa`) and symmetric AES-256-GCM keys
-/// ([`AesGcmMasterKey`], with feature `aes-gcm-wrap`), and in `osscse-std` for KMS.
+/// (`AesGcmMasterKey`, with feature `aes-gcm-wrap`), and in `osscse-std` for KMS.
 ///
 /// # Implementing a master key
 ///

@@ -42,7 +42,7 @@ pub enum UploadError<E> {
 }
 
 impl<E> UploadError<E> {
-    /// Whether retrying with the same [`SealedObject`] may succeed: transport failures,
+    /// Whether retrying with the same [`SealedObject`](super::SealedObject) may succeed: transport failures,
     /// HTTP 5xx, and OSS `RequestTimeTooSkewed` (after fixing the clock).
     pub fn is_retryable(&self) -> bool {
         match self {

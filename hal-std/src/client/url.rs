@@ -109,7 +109,7 @@ impl Endpoint {
     }
 }
 
-/// Everything a [`Client`] needs besides credentials.
+/// Everything a [`Client`](crate::Client) needs besides credentials.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Where OSS is.
