@@ -198,12 +198,17 @@ impl Keyring {
     /// as one stops the search.
     pub fn open(&self, envelope: &Envelope) -> Result<ContentMaterial> {
         let extra: Vec<&AnyMasterKey> = self.extra.iter().collect();
-        if extra.is_empty() && self.default.is_none() {
-            return Err(Error::Config(
-                "no master key loaded: pass --private-key or --kms-key-id to decrypt".into(),
-            ));
-        }
         let wanted = envelope.matdesc.as_ref().filter(|m| !m.is_empty());
+        if extra.is_empty() && self.default.is_none() {
+            return Err(match wanted {
+                Some(m) => Error::NoKeyForMatdesc {
+                    matdesc: m.as_str().to_owned(),
+                },
+                None => Error::Config(
+                    "no master key loaded: pass --private-key or --kms-key-id to decrypt".into(),
+                ),
+            });
+        }
         let registered =
             wanted.is_some_and(|m| self.candidates().iter().any(|k| k.matdesc() == Some(m)));
         wrap::open_any(
