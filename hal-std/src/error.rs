@@ -134,6 +134,9 @@ pub enum Error {
         /// The object's matdesc text.
         matdesc: String,
     },
+    /// A key file that cannot be read or written, or no loaded key fits an object.
+    #[error("{0}")]
+    Key(#[from] crate::keys::KeyError),
     /// An error from osscse-core (envelope, key wrapping, planning, signing).
     #[error("{0}")]
     Core(#[from] osscse_core::Error),

@@ -655,8 +655,8 @@ pub fn open_legacy(
     Ok(ContentMaterial::from_slices(&key, &counter).map_err(osscse_core::Error::from)?)
 }
 
-/// An RSA or a KMS master key, so that one keyring can hold both and pick by matdesc
-/// ([`osscse_core::wrap::select`] over `&[&AnyMasterKey]`).
+/// An RSA, a KMS or a symmetric master key, so that one keyring can hold all three and pick by
+/// wrap-alg and matdesc ([`osscse_core::wrap::select`] over `&[&AnyMasterKey]`).
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 pub enum AnyMasterKey {
@@ -664,6 +664,14 @@ pub enum AnyMasterKey {
     Rsa(osscse_core::wrap::RsaMasterKey),
     /// `KMS/ALICLOUD`.
     Kms(KmsMasterKey),
+    /// `AES/GCM/NoPadding`: a symmetric AES-256 CMK (docs/symmetric.md).
+    AesGcm(osscse_core::wrap::AesGcmMasterKey),
+}
+
+impl From<osscse_core::wrap::AesGcmMasterKey> for AnyMasterKey {
+    fn from(k: osscse_core::wrap::AesGcmMasterKey) -> Self {
+        Self::AesGcm(k)
+    }
 }
 
 impl From<osscse_core::wrap::RsaMasterKey> for AnyMasterKey {
@@ -679,7 +687,8 @@ impl From<KmsMasterKey> for AnyMasterKey {
 }
 
 impl AnyMasterKey {
-    /// Opens a legacy oss2 envelope with this key (RSA-OAEP or KMS, whichever it is).
+    /// Opens a legacy oss2 envelope with this key (RSA-OAEP or KMS, whichever it is; a
+    /// symmetric key never opens one).
     ///
     /// # Errors
     /// [`WrapError::AlgorithmMismatch`] when the envelope uses the other algorithm, and the
@@ -692,6 +701,7 @@ impl AnyMasterKey {
         match self {
             Self::Rsa(k) => Ok(k.open_legacy(envelope, rng)?),
             Self::Kms(k) => open_legacy(&k.client, envelope, k.context.as_deref()),
+            Self::AesGcm(_) => Err(osscse_core::Error::from(WrapError::AlgorithmMismatch).into()),
         }
     }
 }
@@ -703,6 +713,7 @@ impl MasterKey for AnyMasterKey {
         match self {
             Self::Rsa(k) => k.wrap_alg(),
             Self::Kms(k) => k.wrap_alg(),
+            Self::AesGcm(k) => k.wrap_alg(),
         }
     }
 
@@ -710,6 +721,7 @@ impl MasterKey for AnyMasterKey {
         match self {
             Self::Rsa(k) => k.matdesc(),
             Self::Kms(k) => MasterKey::matdesc(k),
+            Self::AesGcm(k) => k.matdesc(),
         }
     }
 
@@ -717,6 +729,7 @@ impl MasterKey for AnyMasterKey {
         match self {
             Self::Rsa(k) => Ok(k.wrap(rng, plaintext)?),
             Self::Kms(k) => k.wrap(rng, plaintext),
+            Self::AesGcm(k) => Ok(k.wrap(rng, plaintext)?),
         }
     }
 
@@ -728,6 +741,7 @@ impl MasterKey for AnyMasterKey {
         match self {
             Self::Rsa(k) => Ok(k.unwrap(rng, wrapped)?),
             Self::Kms(k) => k.unwrap(rng, wrapped),
+            Self::AesGcm(k) => Ok(k.unwrap(rng, wrapped)?),
         }
     }
 }
