@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// Alibaba Cloud OSS client-side encryption, compatible with the official SDKs.
 ///
@@ -54,36 +54,18 @@ pub(crate) enum SignVersionArg {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Generate an RSA master key pair: DIR/private.pem (PKCS#8, mode 0600) and DIR/public.pem (SPKI).
-    Keygen {
-        /// Directory to write the keys into (created if needed).
-        #[arg(long)]
-        out: PathBuf,
-        /// Modulus size in bits.
-        #[arg(long, default_value_t = 3072)]
-        bits: usize,
-        /// Overwrite existing key files.
-        #[arg(long)]
-        force: bool,
-    },
+    /// Generate a master key: an RSA pair DIR/private.pem (PKCS#8, mode 0600) and DIR/public.pem
+    /// (SPKI), or with --symmetric one AES-256 key FILE (32 random bytes, mode 0600). Never
+    /// overwrites without --force and never writes through a symbolic link.
+    Keygen(KeygenArgs),
     /// Encrypt SRC (a file, or - for stdin) and store it at DST (oss://BUCKET/KEY or file://DIR/KEY).
     Put {
         /// Source file, or - for stdin.
         src: String,
         /// Destination: oss://BUCKET/KEY or file://DIR/KEY.
         dst: String,
-        /// The RSA public (or private) key PEM that wraps the data key.
-        #[arg(
-            long,
-            required_unless_present = "kms_key_id",
-            conflicts_with = "kms_key_id"
-        )]
-        public_key: Option<PathBuf>,
         #[command(flatten)]
-        kms: KmsArgs,
-        /// Material description naming the key, a JSON object of strings, e.g. '{"owner":"ops"}'.
-        #[arg(long)]
-        matdesc: Option<String>,
+        writer: WriterArgs,
         /// Multipart part size in bytes (multiple of 16, at least 102400); chosen by size if unset.
         #[arg(long)]
         part_size: Option<u64>,
@@ -157,8 +139,68 @@ pub(crate) struct KeyArgs {
     /// for an object by matdesc when written as PATH=JSON, e.g. key.pem='{"owner":"ops"}'.
     #[arg(long = "private-key")]
     pub(crate) private_keys: Vec<String>,
+    /// Symmetric AES-256 key file (32 raw bytes, 64 hex characters or base64); repeat for
+    /// several keys, and give one a matdesc as FILE=JSON as for --private-key.
+    #[arg(long = "symmetric-key")]
+    pub(crate) symmetric_keys: Vec<String>,
     #[command(flatten)]
     pub(crate) kms: KmsArgs,
+}
+
+/// `keygen`.
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// Directory to write the RSA keys into (created if needed), or with --symmetric the key
+    /// file to create.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// Modulus size in bits.
+    #[arg(long, default_value_t = 3072, conflicts_with = "symmetric")]
+    pub(crate) bits: usize,
+    /// Generate a symmetric AES-256 key (wrap-alg AES/GCM/NoPadding) instead of an RSA pair.
+    #[arg(long)]
+    pub(crate) symmetric: bool,
+    /// How --symmetric writes the key.
+    #[arg(long, value_enum, default_value_t = KeyEncodingArg::Raw, requires = "symmetric")]
+    pub(crate) encoding: KeyEncodingArg,
+    /// Overwrite existing key files (never through a symbolic link).
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `keygen --encoding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyEncodingArg {
+    /// The 32 raw bytes.
+    Raw,
+    /// 64 hex characters and a newline.
+    Hex,
+    /// Base64 (44 characters) and a newline.
+    Base64,
+}
+
+/// The master key that wraps the data keys of new objects: exactly one of an RSA public key,
+/// a symmetric key or a KMS key.
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("writer")
+        .required(true)
+        .multiple(false)
+        .args(["public_key", "symmetric_key", "kms_key_id"])
+))]
+pub(crate) struct WriterArgs {
+    /// The RSA public (or private) key PEM that wraps the data key.
+    #[arg(long)]
+    pub(crate) public_key: Option<PathBuf>,
+    /// The symmetric AES-256 key file (32 raw bytes, 64 hex characters or base64) that wraps
+    /// the data key (wrap-alg AES/GCM/NoPadding; see docs/symmetric.md for SDK readers).
+    #[arg(long)]
+    pub(crate) symmetric_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) kms: KmsArgs,
+    /// Material description naming the key, a JSON object of strings, e.g. '{"owner":"ops"}'.
+    #[arg(long)]
+    pub(crate) matdesc: Option<String>,
 }
 
 /// A KMS master key (`KMS/ALICLOUD`); KMS is called with the OSS credentials.

@@ -17,6 +17,7 @@
 )]
 
 mod cli;
+mod keys;
 mod location;
 mod run;
 

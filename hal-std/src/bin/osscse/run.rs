@@ -8,18 +8,18 @@ use base64ct::{Base64, Encoding};
 use indicatif::{ProgressBar, ProgressStyle};
 use md5::{Digest, Md5};
 use osscse_core::content::ByteRange;
-use osscse_core::envelope::Matdesc;
 use osscse_std::blocking::{Client, EncryptionClient};
 use osscse_std::client::credentials_from_env;
 use osscse_std::encryption::{DownloadOptions, UploadOptions};
-use osscse_std::keys::{Keyring, generate_rsa, load_rsa_key};
-use osscse_std::kms::{AnyMasterKey, KmsClient, KmsConfig, KmsError, KmsMasterKey};
+use osscse_std::keys::Keyring;
+use osscse_std::kms::KmsError;
 use osscse_std::local::{LocalStore, PutOptions};
 use osscse_std::object::{from_io, write_file_atomically};
 use osscse_std::store::{FileStore, OssStore, Store};
 use osscse_std::{ClientConfig, Endpoint, Error, SignVersion};
 
-use crate::cli::{Cli, Command, Global, KeyArgs, KmsArgs, SignVersionArg};
+use crate::cli::{Cli, Command, Global, SignVersionArg};
+use crate::keys::{keygen, keyring, writer_keyring};
 use crate::location::Location;
 
 type Result<T> = std::result::Result<T, Error>;
@@ -41,6 +41,8 @@ pub(crate) fn exit_code(e: &Error) -> u8 {
         | Error::SourceChanged
         | Error::ShortSource { .. } => 6,
         Error::NoKeyForMatdesc { .. } => 5,
+        Error::Key(k) if k.is_key_mismatch() => 5,
+        Error::Key(_) => 4,
         Error::Core(Core::Wrap(_) | Core::Envelope(_)) => 5,
         Error::Kms(k) => kms_exit_code(k),
         Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => 3,
@@ -73,41 +75,17 @@ fn kms_exit_code(e: &KmsError) -> u8 {
 pub(crate) fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
     match cli.command {
-        Command::Keygen { out, bits, force } => keygen(g, &out, bits, force),
+        Command::Keygen(args) => keygen(g, &args),
         Command::Put {
             src,
             dst,
-            public_key,
-            kms,
-            matdesc,
+            writer,
             part_size,
             jobs,
             checkpoint,
             unencrypted_md5,
         } => {
-            let key = match (&public_key, kms_key(&kms)?) {
-                (_, Some(k)) => AnyMasterKey::from(k),
-                (Some(path), None) => AnyMasterKey::from(load_rsa_key(path)?),
-                (None, None) => {
-                    return Err(Error::Config(
-                        "pass --public-key PEM or --kms-key-id to encrypt".into(),
-                    ));
-                }
-            };
-            let key = match matdesc {
-                Some(m) => {
-                    // Written exactly as given (after validation): the Go v2, Python v2 and
-                    // PHP v2 readers look their keys up by the matdesc text (README).
-                    let parsed =
-                        Matdesc::parse(&m).map_err(|e| Error::Config(format!("--matdesc: {e}")))?;
-                    match key {
-                        AnyMasterKey::Rsa(k) => k.with_matdesc(parsed).into(),
-                        AnyMasterKey::Kms(k) => k.with_matdesc(parsed).into(),
-                    }
-                }
-                None => key,
-            };
-            let keys = Keyring::new(key);
+            let keys = writer_keyring(&writer)?;
             put(
                 g,
                 &src,
@@ -201,48 +179,6 @@ fn oss(g: &Global, keys: Keyring) -> Result<EncryptionClient> {
     Ok(EncryptionClient::new(client(g)?, keys))
 }
 
-/// The KMS master key named by `--kms-key-id`, if any, called with the OSS credentials.
-fn kms_key(args: &KmsArgs) -> Result<Option<KmsMasterKey>> {
-    let Some(key_id) = &args.kms_key_id else {
-        return Ok(None);
-    };
-    if key_id.is_empty() {
-        return Err(Error::Config(
-            "--kms-key-id is empty: pass the CMK's key id, ARN or alias".into(),
-        ));
-    }
-    let config = KmsConfig::from_options(args.kms_region.as_deref(), args.kms_endpoint.as_deref())?;
-    let client = KmsClient::new(config, credentials_from_env()?)?;
-    Ok(Some(KmsMasterKey::new(client, key_id)))
-}
-
-fn keyring(args: &KeyArgs) -> Result<Keyring> {
-    if args.private_keys.is_empty() && args.kms.kms_key_id.is_none() {
-        return Err(Error::Config(
-            "pass --private-key PEM or --kms-key-id to decrypt".into(),
-        ));
-    }
-    let mut ring = Keyring::empty();
-    for spec in &args.private_keys {
-        let (path, matdesc) = match spec.find("={") {
-            Some(i) => (&spec[..i], Some(&spec[i + 1..])),
-            None => (spec.as_str(), None),
-        };
-        let mut key = load_rsa_key(Path::new(path))?;
-        if let Some(m) = matdesc {
-            key = key.with_matdesc(
-                Matdesc::parse(m)
-                    .map_err(|e| Error::Config(format!("--private-key {path}: matdesc: {e}")))?,
-            );
-        }
-        ring.add(key);
-    }
-    if let Some(key) = kms_key(&args.kms)? {
-        ring.add(key);
-    }
-    Ok(ring)
-}
-
 fn progress_bar(g: &Global, len: u64) -> Option<ProgressBar> {
     if g.quiet || !io::stderr().is_terminal() {
         return None;
@@ -252,48 +188,6 @@ fn progress_bar(g: &Global, len: u64) -> Option<ProgressBar> {
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     Some(ProgressBar::new(len).with_style(style))
-}
-
-fn keygen(g: &Global, out: &Path, bits: usize, force: bool) -> Result<()> {
-    let private = out.join("private.pem");
-    let public = out.join("public.pem");
-    if !force && (private.exists() || public.exists()) {
-        return Err(Error::Config(format!(
-            "{} already holds keys; pass --force to overwrite them (objects encrypted with the old key become unreadable)",
-            out.display()
-        )));
-    }
-    std::fs::create_dir_all(out)
-        .map_err(|e| Error::io(format!("creating {}", out.display()), e))?;
-    let pair = generate_rsa(bits)?;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(&private)
-        .map_err(|e| Error::io(format!("writing {}", private.display()), e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| Error::io(format!("restricting {}", private.display()), e))?;
-    }
-    f.write_all(pair.private_pem.as_bytes())
-        .map_err(|e| Error::io(format!("writing {}", private.display()), e))?;
-    std::fs::write(&public, pair.public_pem.as_bytes())
-        .map_err(|e| Error::io(format!("writing {}", public.display()), e))?;
-    if !g.quiet {
-        eprintln!(
-            "wrote {} (keep it secret) and {}",
-            private.display(),
-            public.display()
-        );
-    }
-    Ok(())
 }
 
 fn md5_of(reader: impl Read) -> Result<String> {
