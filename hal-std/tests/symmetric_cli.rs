@@ -175,7 +175,7 @@ fn key_files_from_other_tools_load_and_malformed_ones_are_refused() {
     for (name, bytes) in [
         ("short", key[..31].to_vec()),
         ("long", [&key[..], b"\n"].concat()),
-        ("hex-63", hex[..63].as_bytes().to_vec()),
+        ("hex-63", hex.as_bytes()[..63].to_vec()),
         ("hex-bad", format!("{}zz\n", &hex[..62]).into_bytes()),
         ("b64-31", Base64::encode_string(&key[..31]).into_bytes()),
         ("spaces", format!("  {hex}\n").into_bytes()),

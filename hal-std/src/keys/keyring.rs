@@ -228,6 +228,59 @@ mod tests {
         assert_eq!(&a.iv()[8..12], &[0, 0, 0, 0]);
     }
 
+    /// The oss2 2.5-2.7 RSA-OAEP fixture (a 1024-bit key) opens with the one key of its size
+    /// in a keyring of 2048-bit keys, whatever the order; without it the error names the key
+    /// it needs instead of a length mismatch of the first key.
+    #[test]
+    fn legacy_objects_are_opened_by_the_key_that_fits() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/vectors/sdk-fixtures");
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let Ok(meta) = std::fs::read(dir.join("legacy-oss2-rsa-oaep.meta.json")) else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "SDK fixtures missing at {} (CI=true)",
+                dir.display()
+            );
+            eprintln!("skipping: SDK fixtures not found at {}", dir.display());
+            return;
+        };
+        let meta: std::collections::BTreeMap<String, String> =
+            serde_json::from_slice(&meta).unwrap_or_default();
+        let Ok(osscse_core::envelope::ObjectEncryption::Legacy(env)) =
+            osscse_core::envelope::parse(&meta)
+        else {
+            panic!("not a legacy envelope")
+        };
+        let load = |path: std::path::PathBuf| {
+            super::super::load_rsa_key(&path).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let small = load(dir.join("rsa1024-test.private.pkcs1.pem"));
+        let (a, b) = (
+            load(data.join("test-a-private.pem")),
+            load(data.join("test-b-private.pem")),
+        );
+        let rings = [
+            Keyring::new(small.clone())
+                .with_key(a.clone())
+                .with_key(b.clone()),
+            Keyring::new(a.clone())
+                .with_key(small.clone())
+                .with_key(b.clone()),
+            Keyring::new(a.clone()).with_key(b.clone()).with_key(small),
+        ];
+        for ring in &rings {
+            let material = ring.open_legacy(&env).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(&material.iv()[..15], &[0; 15]);
+        }
+        let err = Keyring::new(a).with_key(b).open_legacy(&env);
+        let Err(Error::Key(KeyError::NoFittingKey { object, loaded })) = err else {
+            panic!("{err:?}")
+        };
+        assert!(object.contains("RSA-1024"), "{object}");
+        assert_eq!(loaded, "RSA-2048, RSA-2048");
+    }
+
     #[test]
     fn empty_keyring_says_what_to_pass() {
         let k = Keyring::empty();
