@@ -135,8 +135,9 @@ pub(crate) enum Command {
 /// Private keys for decryption.
 #[derive(Debug, Args)]
 pub(crate) struct KeyArgs {
-    /// RSA private key PEM; repeat for several keys. The first is the default; a key is chosen
-    /// for an object by matdesc when written as PATH=JSON, e.g. key.pem='{"owner":"ops"}'.
+    /// RSA private key PEM; repeat for several keys. Only keys that fit an object are tried
+    /// (its wrap-alg, and a modulus as long as its wrapped values): the one registered for its
+    /// matdesc as PATH=JSON (e.g. key.pem='{"owner":"ops"}') first, then in the order given.
     #[arg(long = "private-key")]
     pub(crate) private_keys: Vec<String>,
     /// Symmetric AES-256 key file (32 raw bytes, 64 hex characters or base64); repeat for
