@@ -269,6 +269,16 @@ fn keygen_never_overwrites_without_force() {
     #[cfg(unix)]
     assert_eq!(mode(&key), 0o600);
     assert_eq!(names(dir.path()), ["cmk.key"], "no temp file left");
+    // A directory is not a key file, with or without --force.
+    for force in [false, true] {
+        let mut c = osscse();
+        c.args(["keygen", "--symmetric", "--out", p(dir.path())]);
+        if force {
+            c.arg("--force");
+        }
+        let a = c.assert().code(4);
+        assert!(stderr(&a).contains("is a directory"), "{}", stderr(&a));
+    }
 
     // The RSA pair: an existing public.pem alone stops keygen before it writes anything.
     let keys = dir.path().join("keys");

@@ -144,6 +144,10 @@ fn check_destination(path: &Path, force: bool) -> Result<()> {
             path: path.to_path_buf(),
         }
         .into()),
+        Ok(m) if m.is_dir() => Err(Error::Config(format!(
+            "{} is a directory; give the path of the key file to create",
+            path.display()
+        ))),
         Ok(_) if !force => Err(KeyError::Exists {
             path: path.to_path_buf(),
         }
