@@ -9,7 +9,7 @@ use osscse_core::error::WrapError;
 use osscse_core::wrap::{self, MasterKey, RsaMasterKey};
 
 use crate::error::{Error, Result};
-use crate::kms::{AnyMasterKey, KmsError};
+use crate::kms::AnyMasterKey;
 
 /// The operating system's cryptographically secure generator (getrandom), usable wherever
 /// osscse-core takes an RNG (`rand_core::TryCryptoRng` / `CryptoSource`).
@@ -211,22 +211,29 @@ impl Keyring {
         }
         let registered =
             wanted.is_some_and(|m| self.candidates().iter().any(|k| k.matdesc() == Some(m)));
+        // Keys of the other algorithm only fail with AlgorithmMismatch: leave them out when a
+        // key of the object's algorithm is loaded, so the error reported is that key's (a
+        // wrong RSA key next to a KMS key is WrongKey, not the KMS key's mismatch).
+        let fits = |k: &&AnyMasterKey| k.wrap_alg() == envelope.wrap_alg;
+        let any_fits = self.candidates().iter().any(fits);
+        let extra: Vec<&AnyMasterKey> =
+            extra.into_iter().filter(|k| !any_fits || fits(k)).collect();
         wrap::open_any(
             &extra,
-            self.default.as_ref(),
+            self.default.as_ref().filter(|k| !any_fits || fits(k)),
             envelope,
             &mut SysRng,
             wrap::IvLayout::Sdk,
-            |e: &KmsError| matches!(e, KmsError::Core(core) if wrap::is_wrong_key(core)),
+            |e: &Error| matches!(e, Error::Core(core) if wrap::is_wrong_key(core)),
         )
         .map(|(material, _)| material)
         .map_err(|e| match (e, wanted) {
-            (KmsError::Core(core), Some(m)) if !registered && wrap::is_wrong_key(&core) => {
+            (Error::Core(core), Some(m)) if !registered && wrap::is_wrong_key(&core) => {
                 Error::NoKeyForMatdesc {
                     matdesc: m.as_str().to_owned(),
                 }
             }
-            (e, _) => Error::from(e),
+            (e, _) => e,
         })
     }
 
@@ -240,7 +247,7 @@ impl Keyring {
             _ => WrapAlg::Rsa,
         };
         let key = self.pick(envelope.matdesc.as_ref(), alg)?;
-        Ok(key.open_legacy(envelope, &mut SysRng)?)
+        key.open_legacy(envelope, &mut SysRng)
     }
 
     /// Wraps fresh content material with the writer key into a new envelope.
