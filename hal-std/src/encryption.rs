@@ -13,16 +13,17 @@
 
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use osscse_core::content::{ContentMaterial, MultipartPlan};
-use osscse_core::envelope::Envelope;
+use osscse_core::envelope::{Envelope, ObjectEncryption};
 use tokio::io::AsyncRead;
 
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keys::Keyring;
 use crate::local::PutOptions;
-use crate::object::ObjectInfo;
+use crate::object::{ObjectInfo, material_for};
 
 pub mod checkpoint;
 mod multipart;
@@ -131,17 +132,20 @@ pub struct DownloadOptions {
     pub jobs: Option<usize>,
 }
 
-/// The async OSS encryption client. Clones share the connection pool.
+/// The async OSS encryption client. Clones share the connection pool and the keyring.
 #[derive(Debug, Clone)]
 pub struct EncryptionClient {
     client: Client,
-    keys: Keyring,
+    keys: Arc<Keyring>,
 }
 
 impl EncryptionClient {
     /// An encryption client writing with `keys`' default key and reading with any of them.
     pub fn new(client: Client, keys: Keyring) -> Self {
-        Self { client, keys }
+        Self {
+            client,
+            keys: Arc::new(keys),
+        }
     }
 
     /// The underlying (plain) client.
@@ -152,6 +156,40 @@ impl EncryptionClient {
     /// The keyring.
     pub fn keys(&self) -> &Keyring {
         &self.keys
+    }
+
+    /// The content material of an object (`None` for a plain one), unwrapped on tokio's
+    /// blocking pool: an RSA-2048 unwrap is milliseconds of CPU per wrapped value (two per
+    /// object) and a KMS unwrap a blocking call, so run in place they would hold up every
+    /// other future polled by the same task or worker (64 reads in flight in one
+    /// `buffer_unordered` would unwrap one at a time on one thread). Outside a runtime it runs
+    /// in place.
+    ///
+    /// # Errors
+    /// Key selection and unwrapping errors.
+    pub(crate) async fn open_material(
+        &self,
+        encryption: &ObjectEncryption,
+    ) -> Result<Option<ContentMaterial>> {
+        if matches!(encryption, ObjectEncryption::Plain) {
+            return Ok(None);
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return material_for(encryption, &self.keys);
+        };
+        let keys = Arc::clone(&self.keys);
+        let encryption = encryption.clone();
+        match runtime
+            .spawn_blocking(move || material_for(&encryption, &keys))
+            .await
+        {
+            Ok(material) => material,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(Error::io(
+                "unwrapping the data key",
+                std::io::Error::other("the tokio runtime is shutting down"),
+            )),
+        }
     }
 
     fn new_envelope(

@@ -141,7 +141,8 @@ pub enum Error {
     #[error("{0}")]
     Core(#[from] osscse_core::Error),
     /// KMS failed to wrap or unwrap a data key (service error, unreachable, malformed answer,
-    /// configuration); envelope and key-material errors are [`Error::Core`] instead.
+    /// configuration), with the typed detail ([`Error::kms`]); envelope and key-material
+    /// errors are [`Error::Core`] instead, whichever master key (RSA or KMS) reported them.
     #[error("{0}")]
     Kms(Box<crate::kms::KmsError>),
     /// A response could not be understood.
@@ -172,6 +173,15 @@ impl Error {
         Self::Io {
             context: context.into(),
             source,
+        }
+    }
+
+    /// The KMS failure, if this is one (its code, [`crate::kms::KmsError::is_key_not_found`],
+    /// ...).
+    pub fn kms(&self) -> Option<&crate::kms::KmsError> {
+        match self {
+            Self::Kms(e) => Some(e),
+            _ => None,
         }
     }
 

@@ -104,9 +104,12 @@ impl ObjectInfo {
 
 /// The content material for an object, or `None` for a plain object.
 ///
+/// Unwrapping is CPU work (an RSA-2048 private-key operation per wrapped value) or a blocking
+/// KMS call: async code runs it on tokio's blocking pool (`EncryptionClient::open_material`).
+///
 /// # Errors
 /// Key selection and unwrapping errors.
-pub fn material_for(
+pub(crate) fn material_for(
     encryption: &ObjectEncryption,
     keys: &Keyring,
 ) -> Result<Option<ContentMaterial>> {
@@ -137,7 +140,7 @@ fn to_io(e: Error) -> io::Error {
 /// A reader over stored (cipher)text that fails instead of ending early: it checks the byte
 /// count and, when given, the CRC-64 of everything read before it reports the end.
 #[derive(Debug)]
-pub struct VerifyingReader<R> {
+pub(crate) struct VerifyingReader<R> {
     inner: R,
     expected_len: u64,
     expected_crc: Option<u64>,
@@ -147,7 +150,12 @@ pub struct VerifyingReader<R> {
 
 impl<R: Read> VerifyingReader<R> {
     /// Verifies `expected_len` bytes, and their CRC-64 when `expected_crc` is set.
-    pub fn new(inner: R, expected_len: u64, expected_crc: Option<u64>, what: &'static str) -> Self {
+    pub(crate) fn new(
+        inner: R,
+        expected_len: u64,
+        expected_crc: Option<u64>,
+        what: &'static str,
+    ) -> Self {
         Self {
             inner,
             expected_len,
@@ -198,7 +206,7 @@ impl<R: Read> Read for VerifyingReader<R> {
 
 /// Where a read starts and ends, given the caller's range and (when needed) the object size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadPlan {
+pub(crate) enum ReadPlan {
     /// The whole object.
     Whole,
     /// A range: fetch `aligned_first..=last` of the stored bytes.
@@ -210,7 +218,7 @@ impl ReadPlan {
     ///
     /// # Errors
     /// A range that starts at or past the end.
-    pub fn new(range: Option<ByteRange>, size: u64) -> Result<Self> {
+    pub(crate) fn new(range: Option<ByteRange>, size: u64) -> Result<Self> {
         match range {
             None => Ok(Self::Whole),
             Some(r) => Ok(Self::Range(RangePlan::resolve(r, size)?)),
@@ -220,7 +228,7 @@ impl ReadPlan {
 
 /// Wraps a stored-bytes reader positioned at `stored_offset` into the plaintext reader:
 /// decrypts (when `material` is set) at that offset, then drops `skip` bytes.
-pub fn plaintext_reader<'a>(
+pub(crate) fn plaintext_reader<'a>(
     stored: impl Read + Send + 'a,
     material: Option<&ContentMaterial>,
     stored_offset: u64,

@@ -10,9 +10,9 @@ use quick_xml::events::Event;
 use crate::error::OssError;
 
 /// Deepest element nesting accepted.
-pub const MAX_DEPTH: usize = 16;
+pub(crate) const MAX_DEPTH: usize = 16;
 /// Most elements accepted in one document.
-pub const MAX_NODES: usize = 200_000;
+pub(crate) const MAX_NODES: usize = 200_000;
 
 /// One XML element: local name, concatenated text and child elements.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

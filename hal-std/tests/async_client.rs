@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use osscse_core::sign::Credentials;
+use osscse_std::RetryPolicy;
 use osscse_std::encryption::{DownloadOptions, EncryptionClient, PlainSource, UploadOptions};
 use osscse_std::keys::{Keyring, load_rsa_key};
 use osscse_std::local::PutOptions;
-use osscse_std::retry::RetryPolicy;
 use osscse_std::transport::{
     BoxFuture, HttpRequest, HttpResponse, HttpService, ReqwestService, TransportConfig,
     TransportError, TransportErrorKind,
@@ -169,6 +169,35 @@ async fn async_round_trip_stream_of_unknown_length_and_ranges() {
                     .await
                     .unwrap(),
                 p
+            );
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// The RSA unwrap of each read runs on tokio's blocking pool (off the task polling the other
+/// requests): concurrent whole and ranged reads from many tasks of a multi-threaded runtime
+/// decrypt right (the other tests here use a current-thread runtime).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_on_a_multi_threaded_runtime_unwrap_on_the_blocking_pool() {
+    let s = server();
+    let c = hooked(&s, pass);
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let p = data(5000, i);
+            let key = format!("mt/{i}");
+            c.put_source(BUCKET, &key, &p, &PutOptions::default())
+                .await
+                .unwrap();
+            assert_eq!(c.get_object_bytes(BUCKET, &key, None).await.unwrap(), p);
+            let r = osscse_core::content::ByteRange::parse("bytes=100-4099").unwrap();
+            assert_eq!(
+                c.get_object_bytes(BUCKET, &key, Some(r)).await.unwrap(),
+                &p[100..4100]
             );
         }));
     }

@@ -63,7 +63,7 @@ fn round_trip(
     reader: &KmsMasterKey,
 ) -> (
     Vec<(&'static str, String)>,
-    Result<ContentMaterial, KmsError>,
+    Result<ContentMaterial, osscse_std::Error>,
 ) {
     let m = material();
     let env = wrap::seal(writer, &m, &mut SysRng).unwrap();
@@ -132,7 +132,11 @@ fn oss2_encoding_round_trips_and_both_encodings_are_read() {
     // The encryption context is bound: another passphrase cannot unwrap.
     let other = KmsMasterKey::new(client(&server), &cmk).with_passphrase("other");
     let err = round_trip(&oss2, &other).1.unwrap_err();
-    assert_eq!(err.code(), Some("Rejected.InvalidCiphertext"), "{err}");
+    assert_eq!(
+        err.kms().and_then(KmsError::code),
+        Some("Rejected.InvalidCiphertext"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -157,7 +161,7 @@ fn selection_across_rsa_and_kms_keys_by_matdesc() {
     assert!(
         matches!(
             err,
-            KmsError::Core(osscse_core::Error::Wrap(WrapError::AlgorithmMismatch))
+            osscse_std::Error::Core(osscse_core::Error::Wrap(WrapError::AlgorithmMismatch))
         ),
         "{err}"
     );
@@ -170,7 +174,7 @@ fn wrong_key_id_is_key_not_found() {
     server.create_key();
     let key = KmsMasterKey::new(client(&server), "00000000-0000-0000-0000-000000000000");
     let err = key.wrap(&mut SysRng, &[0; 32]).unwrap_err();
-    assert!(err.is_key_not_found(), "{err}");
+    assert!(err.kms().is_some_and(KmsError::is_key_not_found), "{err}");
     assert!(err.to_string().contains("--kms-key-id"), "{err}");
 }
 
@@ -182,12 +186,16 @@ fn revoked_key_is_key_unusable_for_wrap_and_unwrap() {
     let env = wrap::seal(&key, &material(), &mut SysRng).unwrap();
     assert!(server.set_key_enabled(&cmk, false));
     let err = wrap::open(&key, &env, &mut SysRng).unwrap_err();
-    assert!(err.is_key_unusable(), "{err}");
-    assert_eq!(err.code(), Some("Rejected.Disabled"));
+    let kms_err = err
+        .kms()
+        .unwrap_or_else(|| panic!("not a KMS error: {err}"));
+    assert!(kms_err.is_key_unusable(), "{err}");
+    assert_eq!(kms_err.code(), Some("Rejected.Disabled"));
     assert!(
         key.wrap(&mut SysRng, &[1; 16])
             .unwrap_err()
-            .is_key_unusable()
+            .kms()
+            .is_some_and(KmsError::is_key_unusable)
     );
     assert!(server.set_key_enabled(&cmk, true));
     wrap::open(&key, &env, &mut SysRng).unwrap();
@@ -216,17 +224,17 @@ fn kms_5xx_is_retried_then_typed() {
     let before = server.request_count();
     let err = key.wrap(&mut SysRng, &[2; 32]).unwrap_err();
     assert_eq!(server.request_count() - before, 3);
-    match &err {
-        KmsError::Service {
+    match err.kms() {
+        Some(KmsError::Service {
             status,
             attempts,
             request_id,
             ..
-        } => {
+        }) => {
             assert_eq!((*status, *attempts), (500, 3));
             assert!(!request_id.is_empty());
         }
-        other => panic!("{other}"),
+        _ => panic!("{err}"),
     }
     assert!(err.to_string().contains("retry later"), "{err}");
 }
@@ -244,12 +252,12 @@ fn malformed_reply_and_unreachable_kms_are_typed() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            KmsError::Malformed {
+            err.kms(),
+            Some(KmsError::Malformed {
                 action: "Encrypt",
                 status: 200,
                 ..
-            }
+            })
         ),
         "{err}"
     );
@@ -538,7 +546,7 @@ fn one_keyring_of_rsa_and_kms_keys_picks_by_matdesc() {
         };
         assert!(matches!(
             wrap::open(other, &env, &mut SysRng).unwrap_err(),
-            KmsError::Core(osscse_core::Error::Wrap(WrapError::AlgorithmMismatch))
+            osscse_std::Error::Core(osscse_core::Error::Wrap(WrapError::AlgorithmMismatch))
         ));
     }
 }

@@ -12,11 +12,11 @@ use osscse_core::content::ByteRange;
 use osscse_core::envelope::Matdesc;
 use osscse_core::sign::Credentials;
 use osscse_core::wrap::RsaMasterKey;
+use osscse_std::RetryPolicy;
 use osscse_std::blocking::{Client, EncryptionClient};
 use osscse_std::encryption::{Checkpoint, DownloadOptions, FileSource, UploadOptions};
 use osscse_std::keys::{Keyring, load_rsa_key};
 use osscse_std::local::PutOptions;
-use osscse_std::retry::RetryPolicy;
 use osscse_std::{Body, ClientConfig, Endpoint, Error, Request, SignVersion};
 use osscse_tests::{Config, FaultConfig, Server};
 
@@ -378,7 +378,7 @@ fn retries_resend_identical_ciphertext_and_faults_are_detected() {
         .unwrap();
     assert_eq!(
         r.crc64,
-        osscse_std::crc64::checksum(&s.object(BUCKET, "retry").unwrap().data)
+        osscse_std::fuzzing::crc64::checksum(&s.object(BUCKET, "retry").unwrap().data)
     );
     s.faults().clear();
     assert_eq!(c().get_object_bytes(BUCKET, "retry", None).unwrap(), plain);

@@ -6,7 +6,7 @@
 )]
 
 use osscse_std::Endpoint;
-use osscse_std::{crc64, retry, xml};
+use osscse_std::fuzzing::{crc64, retry, xml};
 use proptest::prelude::*;
 
 proptest! {

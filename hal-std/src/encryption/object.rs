@@ -16,7 +16,7 @@ use super::{
 use crate::client::{Body, Request, Response};
 use crate::error::{Error, Result};
 use crate::local::PutOptions;
-use crate::object::{ObjectInfo, from_io, material_for};
+use crate::object::{ObjectInfo, from_io};
 use crate::xml;
 
 impl EncryptionClient {
@@ -214,7 +214,7 @@ impl EncryptionClient {
                 .content_length()
                 .ok_or_else(|| Error::Protocol("GET answer without Content-Length".into()))?;
             let info = info_from(&resp, len)?;
-            let material = material_for(&info.encryption, &self.keys)?;
+            let material = self.open_material(&info.encryption).await?;
             let crc = resp.crc64();
             let reader = PlainReader::new(
                 resp.into_stream(),
@@ -271,7 +271,7 @@ impl EncryptionClient {
         let request_len = cr_last - cr_first + 1;
         let plan = RangePlan::new(first, cr_last)?;
         let info = info_from(&resp, total)?;
-        let material = material_for(&info.encryption, &self.keys)?;
+        let material = self.open_material(&info.encryption).await?;
         let reader = PlainReader::new(
             resp.into_stream(),
             material.as_ref(),
@@ -347,8 +347,8 @@ impl EncryptionClient {
     }
 
     /// The content material of an object's envelope (for the transfer code).
-    pub(crate) fn material(&self, info: &ObjectInfo) -> Result<Option<ContentMaterial>> {
-        material_for(&info.encryption, &self.keys)
+    pub(crate) async fn material(&self, info: &ObjectInfo) -> Result<Option<ContentMaterial>> {
+        self.open_material(&info.encryption).await
     }
 }
 

@@ -206,7 +206,7 @@ impl EncryptionClient {
         progress: Option<Progress<'_>>,
     ) -> Result<u64> {
         let info = self.head_object(bucket, key).await?;
-        let material = self.material(&info)?;
+        let material = self.material(&info).await?;
         let size = info.size;
         let chunk = opts.chunk_size.unwrap_or(8 << 20).max(16).div_ceil(16) * 16;
         let dir = dest

@@ -6,7 +6,7 @@ use osscse_core::wrap::{self, MasterKey};
 
 use super::{KeyError, SysRng};
 use crate::error::{Error, Result};
-use crate::kms::{AnyMasterKey, KmsError};
+use crate::kms::AnyMasterKey;
 
 /// The master keys a client knows, RSA ([`osscse_core::wrap::RsaMasterKey`]), KMS
 /// ([`crate::kms::KmsMasterKey`]) or symmetric ([`osscse_core::wrap::AesGcmMasterKey`]): one
@@ -120,14 +120,12 @@ impl Keyring {
             envelope,
             &mut SysRng,
             wrap::IvLayout::Sdk,
-            |e: &KmsError| matches!(e, KmsError::Core(core) if wrap::is_wrong_key(core)),
+            is_wrong_key,
         )
         .map(|(material, _)| material)
         .map_err(|e| match e {
-            KmsError::Core(core) if wrap::is_wrong_key(&core) => {
-                self.none_opens(envelope.matdesc.as_ref(), object, Some(core.into()))
-            }
-            e => Error::from(e),
+            e if is_wrong_key(&e) => self.none_opens(envelope.matdesc.as_ref(), object, Some(e)),
+            e => e,
         })
     }
 
@@ -151,10 +149,8 @@ impl Keyring {
         for key in order.into_iter().filter(|k| fits(k, alg, &lens)) {
             match key.open_legacy(envelope, &mut SysRng) {
                 Ok(material) => return Ok(material),
-                Err(KmsError::Core(core)) if wrap::is_wrong_key(&core) => {
-                    last = Some(core.into());
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) if is_wrong_key(&e) => last = Some(e),
+                Err(e) => return Err(e),
             }
         }
         let object = describe_object(alg, lens[0]);
