@@ -5,15 +5,17 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use osscse_core::content::ByteRange;
 
 use crate::blocking::EncryptionClient;
+use crate::client::{Body, Request};
 use crate::encryption::{DownloadOptions, Progress, UploadOptions};
 use crate::error::Result;
 use crate::keys::Keyring;
 use crate::local::{LocalStore, PutOptions};
-use crate::object::ObjectInfo;
+use crate::object::{ObjectInfo, VerifyingReader};
 
 /// An object being read from a [`Store`].
 pub struct Reading {
@@ -27,6 +29,33 @@ impl fmt::Debug for Reading {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reading")
             .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An object as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Key relative to the store.
+    pub key: String,
+    /// Stored size (= plaintext size for CSE objects).
+    pub size: u64,
+    /// Last modification time, when the store reports one.
+    pub modified: Option<SystemTime>,
+}
+
+/// An object's stored bytes (for CSE objects the ciphertext, never decrypted) and metadata.
+pub struct RawObject {
+    /// The stored bytes; fails at the end when their length or CRC-64 differ from `info`.
+    pub reader: Box<dyn Read + Send>,
+    /// Size, CRC-64, envelope and `x-oss-meta-*` headers.
+    pub info: ObjectInfo,
+}
+
+impl fmt::Debug for RawObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawObject")
+            .field("info", &self.info)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +118,32 @@ pub trait Store: fmt::Debug + Send + Sync {
     /// # Errors
     /// I/O, transport and service errors.
     fn delete(&self, key: &str) -> Result<()>;
+
+    /// Keys under `prefix` with sizes and modification times.
+    ///
+    /// # Errors
+    /// I/O, transport and service errors.
+    fn list_detailed(&self, prefix: &str) -> Result<Vec<Listed>>;
+
+    /// Opens the stored bytes of `key` as they are (no key needed: nothing is decrypted).
+    ///
+    /// # Errors
+    /// Missing object, transport and service errors.
+    fn get_raw(&self, key: &str) -> Result<RawObject>;
+
+    /// Stores `len` bytes from `reader` under `key` as they are, with the `x-oss-meta-*`
+    /// headers `meta` (an envelope travels this way with its ciphertext). Returns the CRC-64 of
+    /// the bytes stored.
+    ///
+    /// # Errors
+    /// I/O, transport and service errors; a reader shorter or longer than `len`.
+    fn put_raw(
+        &self,
+        key: &str,
+        reader: &mut (dyn Read + Send),
+        len: u64,
+        meta: &[(String, String)],
+    ) -> Result<u64>;
 }
 
 /// `oss://BUCKET/...` through the (blocking) encryption client.
@@ -169,6 +224,68 @@ impl Store for OssStore {
 
     fn delete(&self, key: &str) -> Result<()> {
         self.client.delete_object(&self.bucket, key)
+    }
+
+    fn list_detailed(&self, prefix: &str) -> Result<Vec<Listed>> {
+        Ok(self
+            .client
+            .list_objects(&self.bucket, prefix)?
+            .into_iter()
+            .map(|o| Listed {
+                modified: parse_iso8601(&o.last_modified),
+                key: o.key,
+                size: o.size,
+            })
+            .collect())
+    }
+
+    fn get_raw(&self, key: &str) -> Result<RawObject> {
+        let resp = self
+            .client
+            .client()
+            .send(Request::new("GET", Some(&self.bucket), Some(key)))?;
+        let size = resp.content_length().ok_or_else(|| {
+            crate::Error::Protocol(format!("GET {key}: the answer has no Content-Length"))
+        })?;
+        let header = |n: &str| resp.header(n).map(str::to_owned);
+        let headers: Vec<(&str, &str)> = resp
+            .headers
+            .iter()
+            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v)))
+            .collect();
+        let info = ObjectInfo::from_headers(
+            size,
+            resp.crc64(),
+            header("etag"),
+            header("last-modified"),
+            headers.iter().copied(),
+        )?;
+        drop(headers);
+        let reader = VerifyingReader::new(resp.into_reader(), size, info.crc64, "raw download");
+        Ok(RawObject {
+            reader: Box::new(reader),
+            info,
+        })
+    }
+
+    fn put_raw(
+        &self,
+        key: &str,
+        reader: &mut (dyn Read + Send),
+        len: u64,
+        meta: &[(String, String)],
+    ) -> Result<u64> {
+        let mut req = Request::new("PUT", Some(&self.bucket), Some(key));
+        for (n, v) in meta {
+            req = req.header(n, v);
+        }
+        let resp = self
+            .client
+            .client()
+            .send(req.body(Body::Once { len, reader }))?;
+        resp.sent
+            .map(|c| c.value())
+            .ok_or_else(|| crate::Error::Protocol(format!("PUT {key}: no CRC-64 of the body sent")))
     }
 }
 
@@ -254,6 +371,156 @@ impl Store for FileStore {
 
     fn delete(&self, key: &str) -> Result<()> {
         self.store.remove(key)
+    }
+
+    fn list_detailed(&self, prefix: &str) -> Result<Vec<Listed>> {
+        self.store
+            .list(prefix)?
+            .into_iter()
+            .map(|(key, size)| {
+                let (data, _) = self.store.paths(&key)?;
+                let modified = std::fs::metadata(&data).and_then(|m| m.modified()).ok();
+                Ok(Listed {
+                    key,
+                    size,
+                    modified,
+                })
+            })
+            .collect()
+    }
+
+    fn get_raw(&self, key: &str) -> Result<RawObject> {
+        let info = self.store.head(key)?;
+        let (data, _) = self.store.paths(key)?;
+        let file = std::fs::File::open(&data)
+            .map_err(|e| crate::Error::io(format!("opening {}", data.display()), e))?;
+        let reader = VerifyingReader::new(file, info.size, info.crc64, "stored data");
+        Ok(RawObject {
+            reader: Box::new(reader),
+            info,
+        })
+    }
+
+    fn put_raw(
+        &self,
+        key: &str,
+        reader: &mut (dyn Read + Send),
+        len: u64,
+        meta: &[(String, String)],
+    ) -> Result<u64> {
+        use std::io::Write;
+        let (data, sidecar_path) = self.store.paths(key)?;
+        let dir = data.parent().unwrap_or(self.store.root()).to_path_buf();
+        let io_err = |what: String| move |e| crate::Error::io(what, e);
+        std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".osscse-put-")
+            .tempfile_in(&dir)
+            .map_err(io_err(format!("creating a file in {}", dir.display())))?;
+        let mut out = crate::crc64::CrcWriter::new(io::BufWriter::new(tmp.as_file_mut()));
+        let n = io::copy(&mut reader.take(len), &mut out)
+            .map_err(|e| crate::object::from_io("copying the stored bytes", e))?;
+        let crc = out.crc().value();
+        out.into_inner()
+            .into_inner()
+            .map_err(|e| crate::Error::io(format!("writing {}", data.display()), e.into_error()))?;
+        let mut rest = [0u8; 1];
+        let more = reader
+            .read(&mut rest)
+            .map_err(|e| crate::object::from_io("copying the stored bytes", e))?;
+        if n != len || more != 0 {
+            return Err(crate::Error::ShortSource {
+                expected: len,
+                actual: n + more as u64,
+            });
+        }
+        let sidecar = crate::local::Sidecar {
+            version: 1,
+            size: len,
+            crc64ecma: crc.to_string(),
+            headers: meta
+                .iter()
+                .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-oss-meta-"))
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect(),
+        };
+        let json = serde_json::to_vec_pretty(&sidecar)
+            .map_err(|e| crate::Error::Protocol(e.to_string()))?;
+        let mut tmp_meta = tempfile::Builder::new()
+            .prefix(".osscse-meta-")
+            .tempfile_in(&dir)
+            .map_err(io_err(format!("creating a file in {}", dir.display())))?;
+        tmp_meta
+            .write_all(&json)
+            .and_then(|()| tmp_meta.as_file().sync_all())
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(io_err(format!("writing {}", sidecar_path.display())))?;
+        // Data first, then the sidecar that names its size and CRC-64 (as LocalStore::put).
+        tmp.persist(&data)
+            .map_err(|e| crate::Error::io(format!("renaming into {}", data.display()), e.error))?;
+        tmp_meta.persist(&sidecar_path).map_err(|e| {
+            crate::Error::io(format!("renaming into {}", sidecar_path.display()), e.error)
+        })?;
+        Ok(crc)
+    }
+}
+
+/// Parses OSS's ListObjects time, `2026-12-06T07:43:17.000Z`.
+fn parse_iso8601(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || !text.ends_with('Z') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let frac = match text.get(19..text.len() - 1)? {
+        "" => 0,
+        f => {
+            let digits = f.strip_prefix('.')?;
+            let ms = format!("{digits:0<9}");
+            ms.get(..9)?.parse::<u32>().ok()?
+        }
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    // Days from the civil date (proleptic Gregorian), as in Howard Hinnant's algorithm.
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = u64::try_from(days * 86_400 + h * 3600 + mi * 60 + s).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::new(secs, frac))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_times() {
+        let t = |s| parse_iso8601(s).and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
+        assert_eq!(t("1970-01-01T00:00:00.000Z"), Some(Duration::ZERO));
+        assert_eq!(
+            t("2026-12-06T07:43:17.250Z"),
+            Some(Duration::new(1_796_542_997, 250_000_000))
+        );
+        assert_eq!(
+            t("2000-02-29T12:00:00Z"),
+            Some(Duration::from_secs(951_825_600))
+        );
+        for bad in [
+            "",
+            "2026-13-01T00:00:00Z",
+            "2026-12-06 07:43:17Z",
+            "2026-12-06T07:43:17",
+        ] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
     }
 }
 

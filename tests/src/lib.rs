@@ -36,5 +36,5 @@ mod server;
 mod xml;
 
 pub use digest::PayloadHashPolicy;
-pub use server::{Config, EtagPolicy, FaultConfig, Faults, Server, StoredObject};
+pub use server::{Config, EtagPolicy, FaultConfig, Faults, LoggedRequest, Server, StoredObject};
 pub use xml::OssError;

@@ -133,6 +133,46 @@ struct Shared {
     faults: Faults,
     stop: AtomicBool,
     requests: AtomicU64,
+    log: Mutex<Vec<LoggedRequest>>,
+}
+
+/// One request as the server received it (its body fully read), for tests that count
+/// operations: method, bucket and key (decoded), query and headers (names lower-case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Bucket, when addressed.
+    pub bucket: Option<String>,
+    /// Object key, when addressed.
+    pub key: Option<String>,
+    /// Decoded query pairs in arrival order.
+    pub query: Vec<(String, String)>,
+    /// Request headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+}
+
+impl LoggedRequest {
+    /// Whether the query has parameter `name`.
+    pub fn has_query(&self, name: &str) -> bool {
+        self.query.iter().any(|(n, _)| n == name)
+    }
+
+    /// A request header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether this is a PutObject, UploadPart or InitiateMultipartUpload: a request that
+    /// writes object data (CopyObject excluded).
+    pub fn is_upload(&self) -> bool {
+        self.key.is_some()
+            && self.header("x-oss-copy-source").is_none()
+            && ((self.method == "PUT") || (self.method == "POST" && self.has_query("uploads")))
+    }
 }
 
 /// A stored object's bytes and metadata (`content-type`, `x-oss-meta-*`, lower-case names).
@@ -194,6 +234,7 @@ impl Server {
             faults: Faults::default(),
             stop: AtomicBool::new(false),
             requests: AtomicU64::new(0),
+            log: Mutex::new(Vec::new()),
         });
         let accept = http::accept_loop(
             listener,
@@ -227,6 +268,24 @@ impl Server {
     /// How many requests have been received (including failed and faulted ones).
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// Every request received so far whose body was read (in arrival order).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets the requests logged so far.
+    pub fn clear_request_log(&self) {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
     }
 
     /// A copy of a stored object, as the server holds it.
@@ -333,6 +392,22 @@ fn serve(stream: TcpStream, shared: &Shared) {
             Err(ReadError::Bad(why)) => return bad_request(&mut write_half, why),
         }
         let n = shared.requests.fetch_add(1, Ordering::SeqCst);
+        let (bucket, key) = address(&req);
+        shared
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(LoggedRequest {
+                method: req.method.clone(),
+                bucket,
+                key,
+                query: req.query.clone(),
+                headers: req
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                    .collect(),
+            });
         let id = request_id(n);
         let head = req.method == "HEAD";
         let close = req

@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// KMS), 5 master key (wrong key, KMS key not found or disabled), 6 integrity (CRC-64,
 /// truncation), 7 network/service unavailable (OSS or KMS).
 #[derive(Debug, Parser)]
-#[command(name = "osscse", version, about, long_about)]
+#[command(name = "osscse", version, about, long_about, after_help = crate::cmd::EXAMPLES)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: Global,
@@ -148,6 +148,8 @@ pub(crate) enum Command {
         #[arg(long, default_value = "GET", value_parser = ["GET", "PUT", "HEAD", "DELETE"])]
         method: String,
     },
+    #[command(flatten)]
+    Ops(crate::cmd::OpsCommand),
 }
 
 /// Private keys for decryption.

@@ -70,9 +70,10 @@ fn kms_exit_code(e: &KmsError) -> u8 {
     }
 }
 
-pub(crate) fn run(cli: Cli) -> Result<()> {
+pub(crate) fn run(cli: Cli) -> crate::error::Result<()> {
     let g = &cli.global;
-    match cli.command {
+    Ok(match cli.command {
+        Command::Ops(c) => return crate::cmd::run(g, c),
         Command::Keygen { out, bits, force } => keygen(g, &out, bits, force),
         Command::Put {
             src,
@@ -91,7 +92,8 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
                 (None, None) => {
                     return Err(Error::Config(
                         "pass --public-key PEM or --kms-key-id to encrypt".into(),
-                    ));
+                    )
+                    .into());
                 }
             };
             let key = match matdesc {
@@ -170,10 +172,10 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
                 "presign works only for oss:// locations".into(),
             )),
         },
-    }
+    }?)
 }
 
-fn client(g: &Global) -> Result<Client> {
+pub(crate) fn client(g: &Global) -> Result<Client> {
     let endpoint = g.endpoint.as_deref().ok_or_else(|| {
         Error::Config("no endpoint: pass --endpoint or set OSS_ENDPOINT (e.g. https://oss-cn-hangzhou.aliyuncs.com)".into())
     })?;
@@ -188,7 +190,11 @@ fn client(g: &Global) -> Result<Client> {
 }
 
 /// The store a location names, holding `keys`, and the key (or prefix) within it.
-fn open_store(g: &Global, location: Location, keys: Keyring) -> Result<(Box<dyn Store>, String)> {
+pub(crate) fn open_store(
+    g: &Global,
+    location: Location,
+    keys: Keyring,
+) -> Result<(Box<dyn Store>, String)> {
     Ok(match location {
         Location::Oss { bucket, key } => (Box::new(OssStore::new(oss(g, keys)?, &bucket)), key),
         Location::File { root, key } => {
@@ -197,12 +203,12 @@ fn open_store(g: &Global, location: Location, keys: Keyring) -> Result<(Box<dyn 
     })
 }
 
-fn oss(g: &Global, keys: Keyring) -> Result<EncryptionClient> {
+pub(crate) fn oss(g: &Global, keys: Keyring) -> Result<EncryptionClient> {
     Ok(EncryptionClient::new(client(g)?, keys))
 }
 
 /// The KMS master key named by `--kms-key-id`, if any, called with the OSS credentials.
-fn kms_key(args: &KmsArgs) -> Result<Option<KmsMasterKey>> {
+pub(crate) fn kms_key(args: &KmsArgs) -> Result<Option<KmsMasterKey>> {
     let Some(key_id) = &args.kms_key_id else {
         return Ok(None);
     };
@@ -216,7 +222,7 @@ fn kms_key(args: &KmsArgs) -> Result<Option<KmsMasterKey>> {
     Ok(Some(KmsMasterKey::new(client, key_id)))
 }
 
-fn keyring(args: &KeyArgs) -> Result<Keyring> {
+pub(crate) fn keyring(args: &KeyArgs) -> Result<Keyring> {
     if args.private_keys.is_empty() && args.kms.kms_key_id.is_none() {
         return Err(Error::Config(
             "pass --private-key PEM or --kms-key-id to decrypt".into(),
@@ -243,7 +249,7 @@ fn keyring(args: &KeyArgs) -> Result<Keyring> {
     Ok(ring)
 }
 
-fn progress_bar(g: &Global, len: u64) -> Option<ProgressBar> {
+pub(crate) fn progress_bar(g: &Global, len: u64) -> Option<ProgressBar> {
     if g.quiet || !io::stderr().is_terminal() {
         return None;
     }

@@ -1,0 +1,65 @@
+//! The operator's commands (`cp`, `sync`, ...), each in its own module, and the checks that run
+//! before any command sends a request.
+
+mod cp;
+mod tree;
+
+use clap::Subcommand;
+
+use crate::cli::{Command, Global};
+use crate::error::{CliError, Result};
+use crate::location::Location;
+
+/// Shown after `--help`.
+pub(crate) const EXAMPLES: &str = "\
+Examples:
+  osscse keygen --out keys
+  osscse put report.pdf oss://my-bucket/docs/report.pdf --public-key keys/public.pem
+  osscse get oss://my-bucket/docs/report.pdf report.pdf --private-key keys/private.pem
+  osscse cp -r photos/ oss://my-bucket/photos/ --public-key keys/public.pem --jobs 8
+  osscse cp -r oss://my-bucket/photos/ restored/ --private-key keys/private.pem
+  osscse cp -r oss://my-bucket/photos/ file:///backup/photos   (ciphertext and envelope, no key)
+  osscse ls oss://my-bucket/photos/
+
+Environment: OSS_ENDPOINT, OSS_REGION, OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN.
+Exit codes: 0 ok, 1 other, 2 usage (bad bucket name or key: nothing sent), 3 not found,
+4 credentials/configuration/access, 5 master key, 6 integrity or difference, 7 network.";
+
+/// Commands that work on trees of objects.
+#[derive(Debug, Subcommand)]
+pub(crate) enum OpsCommand {
+    /// Copy files and objects: a local file or directory to oss:// or file:// (encrypting),
+    /// an object or prefix to a local path (decrypting), or between stores (the ciphertext and
+    /// its envelope as they are: no key needed, nothing re-encrypted).
+    Cp(cp::CpArgs),
+}
+
+/// Runs an operator command.
+pub(crate) fn run(g: &Global, command: OpsCommand) -> Result<()> {
+    match command {
+        OpsCommand::Cp(args) => cp::run(g, &args),
+    }
+}
+
+/// Checks the locations of the single-object commands before anything is sent: a malformed
+/// location, bucket name or object key is a usage error (exit 2).
+pub(crate) fn precheck(command: &Command) -> Result<()> {
+    let (text, need_key) = match command {
+        Command::Put { dst, .. } => (dst, true),
+        Command::Get { src, .. } | Command::Cat { src, .. } => (src, true),
+        Command::Head { location }
+        | Command::Rm { location }
+        | Command::Presign { location, .. } => (location, true),
+        Command::Ls { location } => (location, false),
+        _ => return Ok(()),
+    };
+    parse(text, need_key).map(|_| ())
+}
+
+/// Parses a location; mistakes are usage errors.
+pub(crate) fn parse(text: &str, need_key: bool) -> Result<Location> {
+    Location::parse(text, need_key).map_err(|e| match e {
+        osscse_std::Error::Config(m) => CliError::Usage(m),
+        other => CliError::Lib(other),
+    })
+}
