@@ -5,6 +5,7 @@ mod cp;
 mod tree;
 
 use clap::Subcommand;
+pub(crate) use cp::keep_permissions;
 
 use crate::cli::{Command, Global};
 use crate::error::{CliError, Result};

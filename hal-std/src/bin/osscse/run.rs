@@ -409,7 +409,10 @@ fn get(
             jobs: Some(jobs),
             ..DownloadOptions::default()
         };
-        store.get_to_file(&key, Path::new(dst), &opts, Some(&tick))?;
+        // An existing destination keeps its permission bits.
+        crate::cmd::keep_permissions(Path::new(dst), || {
+            store.get_to_file(&key, Path::new(dst), &opts, Some(&tick))
+        })?;
         if let Some(b) = bar {
             b.finish_and_clear();
         }

@@ -1,6 +1,7 @@
 //! `osscse cp SRC DST [-r]`: local → store (encrypt), store → local (decrypt), store → store
 //! (the stored bytes and their envelope as they are: never re-encrypted, no key needed).
 
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -251,8 +252,36 @@ pub(crate) fn copy_raw(
     to: &dyn Store,
     dst_key: &str,
 ) -> Result<()> {
-    let mut raw = from.get_raw(src_key)?;
-    let crc = to.put_raw(dst_key, raw.reader.as_mut(), raw.info.size, &raw.info.meta)?;
+    // The source is read on its own thread: a blocking OSS reader must not run inside the
+    // destination client's runtime (OSS to OSS).
+    let raw = from.get_raw(src_key)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+    let mut source = raw.reader;
+    let crc = std::thread::scope(|s| {
+        s.spawn(move || {
+            loop {
+                let mut buf = vec![0u8; 1 << 20];
+                let msg = match source.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Ok(buf)
+                    }
+                    Err(e) => Err(e),
+                };
+                let failed = msg.is_err();
+                if tx.send(msg).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut reader = ChannelReader {
+            rx,
+            chunk: Vec::new(),
+            pos: 0,
+        };
+        to.put_raw(dst_key, &mut reader, raw.info.size, &raw.info.meta)
+    })?;
     match raw.info.crc64 {
         Some(expected) if expected != crc => Err(Error::CrcMismatch {
             what: format!("copy of {}", from.location(src_key)),
@@ -261,5 +290,31 @@ pub(crate) fn copy_raw(
         }
         .into()),
         _ => Ok(()),
+    }
+}
+
+/// Reads the chunks another thread sends.
+struct ChannelReader {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.chunk = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
