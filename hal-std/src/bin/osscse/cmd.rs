@@ -2,6 +2,7 @@
 //! before any command sends a request.
 
 mod cp;
+mod sync;
 mod tree;
 
 use clap::Subcommand;
@@ -20,6 +21,7 @@ Examples:
   osscse cp -r photos/ oss://my-bucket/photos/ --public-key keys/public.pem --jobs 8
   osscse cp -r oss://my-bucket/photos/ restored/ --private-key keys/private.pem
   osscse cp -r oss://my-bucket/photos/ file:///backup/photos   (ciphertext and envelope, no key)
+  osscse sync photos/ oss://my-bucket/photos/ --public-key keys/public.pem --dry-run
   osscse ls oss://my-bucket/photos/
 
 Environment: OSS_ENDPOINT, OSS_REGION, OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN.
@@ -33,12 +35,16 @@ pub(crate) enum OpsCommand {
     /// an object or prefix to a local path (decrypting), or between stores (the ciphertext and
     /// its envelope as they are: no key needed, nothing re-encrypted).
     Cp(cp::CpArgs),
+    /// Copy only what differs between two trees (missing, other size, or newer source), in
+    /// any direction cp supports; --delete removes destination entries SRC does not have.
+    Sync(sync::SyncArgs),
 }
 
 /// Runs an operator command.
 pub(crate) fn run(g: &Global, command: OpsCommand) -> Result<()> {
     match command {
         OpsCommand::Cp(args) => cp::run(g, &args),
+        OpsCommand::Sync(args) => sync::run(g, &args),
     }
 }
 
