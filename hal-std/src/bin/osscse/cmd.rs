@@ -4,6 +4,7 @@
 mod cp;
 mod sync;
 mod tree;
+mod verify;
 
 use clap::Subcommand;
 pub(crate) use cp::keep_permissions;
@@ -22,6 +23,7 @@ Examples:
   osscse cp -r oss://my-bucket/photos/ restored/ --private-key keys/private.pem
   osscse cp -r oss://my-bucket/photos/ file:///backup/photos   (ciphertext and envelope, no key)
   osscse sync photos/ oss://my-bucket/photos/ --public-key keys/public.pem --dry-run
+  osscse verify -r photos/ oss://my-bucket/photos/ --private-key keys/private.pem
   osscse ls oss://my-bucket/photos/
 
 Environment: OSS_ENDPOINT, OSS_REGION, OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN.
@@ -38,6 +40,10 @@ pub(crate) enum OpsCommand {
     /// Copy only what differs between two trees (missing, other size, or newer source), in
     /// any direction cp supports; --delete removes destination entries SRC does not have.
     Sync(sync::SyncArgs),
+    /// Check that objects hold exactly the local files' bytes without downloading them: the
+    /// data key is unwrapped, the file encrypted locally, and length and CRC-64 compared with
+    /// the stored ones (exit 0 equal, 6 different).
+    Verify(verify::VerifyArgs),
 }
 
 /// Runs an operator command.
@@ -45,6 +51,7 @@ pub(crate) fn run(g: &Global, command: OpsCommand) -> Result<()> {
     match command {
         OpsCommand::Cp(args) => cp::run(g, &args),
         OpsCommand::Sync(args) => sync::run(g, &args),
+        OpsCommand::Verify(args) => verify::run(g, &args),
     }
 }
 

@@ -300,6 +300,8 @@ pub(crate) enum Status {
     WouldDelete,
     /// Deleted (sync --delete).
     Deleted,
+    /// Holds the same bytes (verify).
+    Equal,
 }
 
 impl Status {
@@ -310,6 +312,7 @@ impl Status {
             Self::WouldCopy => "would-copy",
             Self::WouldDelete => "would-delete",
             Self::Deleted => "deleted",
+            Self::Equal => "equal",
         }
     }
 }
@@ -324,7 +327,7 @@ pub(crate) struct Report {
     objects: usize,
     done: AtomicUsize,
     bytes: AtomicU64,
-    counts: Mutex<[usize; 5]>,
+    counts: Mutex<[usize; 6]>,
     failures: Mutex<Vec<u8>>,
 }
 
@@ -348,7 +351,7 @@ impl Report {
             objects,
             done: AtomicUsize::new(0),
             bytes: AtomicU64::new(0),
-            counts: Mutex::new([0; 5]),
+            counts: Mutex::new([0; 6]),
             failures: Mutex::new(Vec::new()),
         }
     }
@@ -368,7 +371,7 @@ impl Report {
         }
         match outcome {
             Ok(s) => {
-                if *s == Status::Done {
+                if matches!(s, Status::Done | Status::Equal) {
                     self.bytes.fetch_add(size, Ordering::SeqCst);
                 }
                 let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
@@ -387,7 +390,10 @@ impl Report {
             }
         }
         let text = match outcome {
-            Ok(s) if !self.json && matches!(s, Status::WouldCopy | Status::WouldDelete) => {
+            Ok(s)
+                if !self.json
+                    && matches!(s, Status::WouldCopy | Status::WouldDelete | Status::Equal) =>
+            {
                 Some(format!("{}: {src} -> {dst}", s.as_str()))
             }
             _ if self.json => {
@@ -426,7 +432,7 @@ impl Report {
             let bytes = self.bytes.load(Ordering::SeqCst);
             let mut line = format!(
                 "{verb} {} of {} objects ({bytes} bytes in {secs:.1}s)",
-                c[Status::Done as usize],
+                c[Status::Done as usize] + c[Status::Equal as usize],
                 self.objects
             );
             for (n, what) in [
