@@ -126,10 +126,12 @@ pub trait Store: fmt::Debug + Send + Sync {
     fn list_detailed(&self, prefix: &str) -> Result<Vec<Listed>>;
 
     /// Opens the stored bytes of `key` as they are (no key needed: nothing is decrypted).
+    /// With `if_match`, OSS answers only while the object still has that ETag (412
+    /// otherwise); a file store has no ETags and ignores it.
     ///
     /// # Errors
-    /// Missing object, transport and service errors.
-    fn get_raw(&self, key: &str) -> Result<RawObject>;
+    /// Missing object, a changed object, transport and service errors.
+    fn get_raw(&self, key: &str, if_match: Option<&str>) -> Result<RawObject>;
 
     /// Stores `len` bytes from `reader` under `key` as they are, with the `x-oss-meta-*`
     /// headers `meta` (an envelope travels this way with its ciphertext). Returns the CRC-64 of
@@ -239,11 +241,12 @@ impl Store for OssStore {
             .collect())
     }
 
-    fn get_raw(&self, key: &str) -> Result<RawObject> {
-        let resp = self
-            .client
-            .client()
-            .send(Request::new("GET", Some(&self.bucket), Some(key)))?;
+    fn get_raw(&self, key: &str, if_match: Option<&str>) -> Result<RawObject> {
+        let mut req = Request::new("GET", Some(&self.bucket), Some(key));
+        if let Some(etag) = if_match {
+            req = req.header("If-Match", etag);
+        }
+        let resp = self.client.client().send(req)?;
         let size = resp.content_length().ok_or_else(|| {
             crate::Error::Protocol(format!("GET {key}: the answer has no Content-Length"))
         })?;
@@ -389,7 +392,7 @@ impl Store for FileStore {
             .collect()
     }
 
-    fn get_raw(&self, key: &str) -> Result<RawObject> {
+    fn get_raw(&self, key: &str, _if_match: Option<&str>) -> Result<RawObject> {
         let info = self.store.head(key)?;
         let (data, _) = self.store.paths(key)?;
         let file = std::fs::File::open(&data)

@@ -2,6 +2,7 @@
 //! before any command sends a request.
 
 mod cp;
+mod rewrap;
 mod sync;
 mod tree;
 mod verify;
@@ -24,6 +25,7 @@ Examples:
   osscse cp -r oss://my-bucket/photos/ file:///backup/photos   (ciphertext and envelope, no key)
   osscse sync photos/ oss://my-bucket/photos/ --public-key keys/public.pem --dry-run
   osscse verify -r photos/ oss://my-bucket/photos/ --private-key keys/private.pem
+  osscse rewrap -r oss://my-bucket/photos/ --private-key old/private.pem --public-key new/public.pem
   osscse ls oss://my-bucket/photos/
 
 Environment: OSS_ENDPOINT, OSS_REGION, OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN.
@@ -44,6 +46,9 @@ pub(crate) enum OpsCommand {
     /// data key is unwrapped, the file encrypted locally, and length and CRC-64 compared with
     /// the stored ones (exit 0 equal, 6 different).
     Verify(verify::VerifyArgs),
+    /// Wrap objects' data keys under a new master key (--public-key NEW) with the current
+    /// one (--private-key OLD), without decrypting or changing the ciphertext.
+    Rewrap(rewrap::RewrapArgs),
 }
 
 /// Runs an operator command.
@@ -52,6 +57,7 @@ pub(crate) fn run(g: &Global, command: OpsCommand) -> Result<()> {
         OpsCommand::Cp(args) => cp::run(g, &args),
         OpsCommand::Sync(args) => sync::run(g, &args),
         OpsCommand::Verify(args) => verify::run(g, &args),
+        OpsCommand::Rewrap(args) => rewrap::run(g, &args),
     }
 }
 

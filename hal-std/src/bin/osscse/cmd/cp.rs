@@ -252,9 +252,25 @@ pub(crate) fn copy_raw(
     to: &dyn Store,
     dst_key: &str,
 ) -> Result<()> {
+    let raw = from.get_raw(src_key, None)?;
+    let meta = raw.info.meta.clone();
+    pipe_raw(from, src_key, raw, to, dst_key, &meta, || Ok(()))
+}
+
+/// Streams `raw` (read from `from`/`src_key`) into `to`/`dst_key` with the headers `meta`,
+/// after `before_put` agrees, and checks that the CRC-64 stored is the source's.
+pub(crate) fn pipe_raw(
+    from: &dyn Store,
+    src_key: &str,
+    raw: osscse_std::store::RawObject,
+    to: &dyn Store,
+    dst_key: &str,
+    meta: &[(String, String)],
+    before_put: impl FnOnce() -> Result<()>,
+) -> Result<()> {
     // The source is read on its own thread: a blocking OSS reader must not run inside the
     // destination client's runtime (OSS to OSS).
-    let raw = from.get_raw(src_key)?;
+    before_put()?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
     let mut source = raw.reader;
     let crc = std::thread::scope(|s| {
@@ -280,7 +296,7 @@ pub(crate) fn copy_raw(
             chunk: Vec::new(),
             pos: 0,
         };
-        to.put_raw(dst_key, &mut reader, raw.info.size, &raw.info.meta)
+        to.put_raw(dst_key, &mut reader, raw.info.size, meta)
     })?;
     match raw.info.crc64 {
         Some(expected) if expected != crc => Err(Error::CrcMismatch {
