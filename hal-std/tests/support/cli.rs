@@ -33,8 +33,13 @@ pub struct Oss {
 impl Oss {
     /// Starts a server with credentials ak/sk.
     pub fn start() -> Self {
+        Self::start_with("ak", "sk")
+    }
+
+    /// Starts a server that accepts only `id`/`secret`.
+    pub fn start_with(id: &str, secret: &str) -> Self {
         Self {
-            server: Server::start(Config::new("ak", "sk")).unwrap(),
+            server: Server::start(Config::new(id, secret)).unwrap(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The operator's commands (`cp`, `sync`, ...), each in its own module, and the checks that run
 //! before any command sends a request.
 
+pub(crate) mod config;
 mod cp;
 mod rewrap;
 mod sync;
@@ -28,7 +29,11 @@ Examples:
   osscse rewrap -r oss://my-bucket/photos/ --private-key old/private.pem --public-key new/public.pem
   osscse ls oss://my-bucket/photos/
 
-Environment: OSS_ENDPOINT, OSS_REGION, OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET, OSS_SESSION_TOKEN.
+  osscse --profile dev config show
+
+Settings: flags, then OSS_ENDPOINT, OSS_REGION, OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET,
+OSS_SESSION_TOKEN, then the profile in ~/.ossutilconfig (ossutil's keys plus public-key,
+private-key, matdesc, kms-key-id).
 Exit codes: 0 ok, 1 other, 2 usage (bad bucket name or key: nothing sent), 3 not found,
 4 credentials/configuration/access, 5 master key, 6 integrity or difference, 7 network.";
 
@@ -49,6 +54,9 @@ pub(crate) enum OpsCommand {
     /// Wrap objects' data keys under a new master key (--public-key NEW) with the current
     /// one (--private-key OLD), without decrypting or changing the ciphertext.
     Rewrap(rewrap::RewrapArgs),
+    /// Settings from ~/.ossutilconfig (or --config-file) and --profile.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 /// Runs an operator command.
@@ -58,6 +66,7 @@ pub(crate) fn run(g: &Global, command: OpsCommand) -> Result<()> {
         OpsCommand::Sync(args) => sync::run(g, &args),
         OpsCommand::Verify(args) => verify::run(g, &args),
         OpsCommand::Rewrap(args) => rewrap::run(g, &args),
+        OpsCommand::Config(config::ConfigCommand::Show) => config::show(g),
     }
 }
 

@@ -28,8 +28,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match cmd::precheck(&cli.command).and_then(|()| run::run(cli)) {
+    let mut cli = cli::Cli::parse();
+    let checked = cmd::config::apply(&mut cli).and_then(|()| cmd::precheck(&cli.command));
+    match checked.and_then(|()| run::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // Errors are printed even with --quiet (which only silences progress and notes).

@@ -10,7 +10,6 @@ use md5::{Digest, Md5};
 use osscse_core::content::ByteRange;
 use osscse_core::envelope::Matdesc;
 use osscse_std::blocking::{Client, EncryptionClient};
-use osscse_std::client::credentials_from_env;
 use osscse_std::encryption::{DownloadOptions, UploadOptions};
 use osscse_std::keys::{Keyring, generate_rsa, load_rsa_key};
 use osscse_std::kms::{AnyMasterKey, KmsClient, KmsConfig, KmsError, KmsMasterKey};
@@ -186,7 +185,7 @@ pub(crate) fn client(g: &Global) -> Result<Client> {
         SignVersionArg::V4 => SignVersion::V4,
         SignVersionArg::V1 => SignVersion::V1,
     };
-    Client::new(cfg, credentials_from_env()?)
+    Client::new(cfg, crate::cmd::config::credentials()?)
 }
 
 /// The store a location names, holding `keys`, and the key (or prefix) within it.
@@ -218,7 +217,7 @@ pub(crate) fn kms_key(args: &KmsArgs) -> Result<Option<KmsMasterKey>> {
         ));
     }
     let config = KmsConfig::from_options(args.kms_region.as_deref(), args.kms_endpoint.as_deref())?;
-    let client = KmsClient::new(config, credentials_from_env()?)?;
+    let client = KmsClient::new(config, crate::cmd::config::credentials()?)?;
     Ok(Some(KmsMasterKey::new(client, key_id)))
 }
 
