@@ -269,3 +269,54 @@ fn cp_globs_dry_run_and_json_records() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn put_stdin_streams_through_a_multipart_upload() {
+    let oss = Oss::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(&dir.path().join("keys"));
+    let plain = data(2_500_000, 11);
+    oss.cmd()
+        .args([
+            "put",
+            "-",
+            "oss://bkt/stdin.bin",
+            "--public-key",
+            p(&public),
+        ])
+        .args(["--part-size", "409600"])
+        .write_stdin(plain.clone())
+        .assert()
+        .success();
+    let log = oss.server.request_log();
+    assert!(
+        log.iter()
+            .any(|r| r.method == "POST" && r.has_query("uploads"))
+    );
+    let parts = log.iter().filter(|r| r.has_query("partNumber")).count();
+    assert_eq!(parts, 7, "2.5 MB in 400 KiB parts");
+    let stored = oss.server.object("bkt", "stdin.bin").unwrap();
+    assert_eq!(
+        stored.meta("x-oss-meta-client-side-encryption-data-size"),
+        None
+    );
+    let out = dir.path().join("out.bin");
+    oss.cmd()
+        .args([
+            "get",
+            "oss://bkt/stdin.bin",
+            p(&out),
+            "--private-key",
+            p(&private),
+        ])
+        .assert()
+        .success();
+    assert!(std::fs::read(&out).unwrap() == plain);
+    // Empty stdin: an empty object.
+    oss.cmd()
+        .args(["put", "-", "oss://bkt/empty", "--public-key", p(&public)])
+        .write_stdin(Vec::new())
+        .assert()
+        .success();
+    assert!(oss.server.object("bkt", "empty").unwrap().data.is_empty());
+}

@@ -4,6 +4,7 @@
 pub(crate) mod config;
 mod cp;
 mod rewrap;
+pub(crate) mod stream;
 mod sync;
 mod tree;
 mod verify;

@@ -329,6 +329,10 @@ fn put(
     unencrypted_md5: bool,
 ) -> Result<()> {
     let dst = Location::parse(dst, true)?;
+    if let (true, false, Location::Oss { bucket, key }) = (src == "-", unencrypted_md5, &dst) {
+        // Streamed through a multipart upload with bounded memory (cmd/stream.rs).
+        return crate::cmd::stream::put_stdin(g, bucket, key, keys, part_size);
+    }
     let stdin_data = if src == "-" {
         let mut v = Vec::new();
         io::stdin()
