@@ -500,6 +500,22 @@ fn parse_iso8601(text: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::new(secs, frac))
 }
 
+/// Reports the bytes read to a progress callback.
+struct Counting<'p, R> {
+    inner: R,
+    progress: Option<Progress<'p>>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(p) = self.progress {
+            p(n as u64);
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,21 +540,5 @@ mod tests {
         ] {
             assert_eq!(parse_iso8601(bad), None, "{bad}");
         }
-    }
-}
-
-/// Reports the bytes read to a progress callback.
-struct Counting<'p, R> {
-    inner: R,
-    progress: Option<Progress<'p>>,
-}
-
-impl<R: Read> Read for Counting<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(p) = self.progress {
-            p(n as u64);
-        }
-        Ok(n)
     }
 }

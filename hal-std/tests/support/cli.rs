@@ -9,7 +9,7 @@ use assert_cmd::Command;
 use osscse_tests::{Config, Server};
 
 /// The binary with no OSS settings from the caller's environment and no config file.
-pub fn osscse() -> Command {
+pub(crate) fn osscse() -> Command {
     let mut c = Command::cargo_bin("osscse").unwrap();
     for v in [
         "OSS_ENDPOINT",
@@ -25,26 +25,26 @@ pub fn osscse() -> Command {
 }
 
 /// A loopback server and the binary pointed at it.
-pub struct Oss {
+pub(crate) struct Oss {
     /// The server.
-    pub server: Server,
+    pub(crate) server: Server,
 }
 
 impl Oss {
     /// Starts a server with credentials ak/sk.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with("ak", "sk")
     }
 
     /// Starts a server that accepts only `id`/`secret`.
-    pub fn start_with(id: &str, secret: &str) -> Self {
+    pub(crate) fn start_with(id: &str, secret: &str) -> Self {
         Self {
             server: Server::start(Config::new(id, secret)).unwrap(),
         }
     }
 
     /// The binary with the server's endpoint and credentials in its environment.
-    pub fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let mut c = osscse();
         c.env("OSS_ENDPOINT", self.server.endpoint())
             .env("OSS_REGION", "cn-hangzhou")
@@ -54,7 +54,7 @@ impl Oss {
     }
 
     /// Requests that wrote object data since the log was last cleared.
-    pub fn uploads(&self) -> Vec<String> {
+    pub(crate) fn uploads(&self) -> Vec<String> {
         self.server
             .request_log()
             .into_iter()
@@ -65,7 +65,7 @@ impl Oss {
 }
 
 /// `keygen` into `dir` (2048 bits to keep tests quick); returns (private, public).
-pub fn keygen(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn keygen(dir: &Path) -> (PathBuf, PathBuf) {
     osscse()
         .args(["keygen", "--bits", "2048", "--out"])
         .arg(dir)
@@ -75,7 +75,7 @@ pub fn keygen(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// Deterministic bytes.
-pub fn data(n: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn data(n: usize, seed: u64) -> Vec<u8> {
     let mut x = 0x0123_4567_89ab_cdefu64 ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (0..n)
         .map(|_| {
@@ -88,7 +88,7 @@ pub fn data(n: usize, seed: u64) -> Vec<u8> {
 }
 
 /// Writes `files` (relative path → contents) under `root`.
-pub fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
+pub(crate) fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
     for (rel, bytes) in files {
         let path = root.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -97,7 +97,7 @@ pub fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) {
 }
 
 /// Every file under `root` (relative path → contents).
-pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let path = e.unwrap().path();
@@ -120,6 +120,6 @@ pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// `p.to_str()`.
-pub fn p(path: &Path) -> &str {
+pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }

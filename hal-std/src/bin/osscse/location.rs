@@ -123,20 +123,20 @@ mod tests {
     #[test]
     fn parses() {
         assert_eq!(
-            Location::parse("oss://b/a/b.txt", true).unwrap(),
+            Location::parse("oss://bkt/a/b.txt", true).unwrap(),
             Location::Oss {
-                bucket: "b".into(),
+                bucket: "bkt".into(),
                 key: "a/b.txt".into()
             }
         );
         assert_eq!(
-            Location::parse("oss://b", false).unwrap(),
+            Location::parse("oss://bkt", false).unwrap(),
             Location::Oss {
-                bucket: "b".into(),
+                bucket: "bkt".into(),
                 key: String::new()
             }
         );
-        assert!(Location::parse("oss://b", true).is_err());
+        assert!(Location::parse("oss://bkt", true).is_err());
         assert!(Location::parse("oss:///k", true).is_err());
         assert_eq!(
             Location::parse("file:///tmp/store/obj", true).unwrap(),

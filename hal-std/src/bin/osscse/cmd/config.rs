@@ -24,8 +24,8 @@ pub(crate) struct ConfigArgs {
     /// ossutil configuration file (INI); default ~/.ossutilconfig when it exists.
     #[arg(long, global = true, value_name = "PATH")]
     pub(crate) config_file: Option<PathBuf>,
-    /// Profile in the configuration file: [NAME] or [profile NAME] (default: [default], else
-    /// ossutil 1.x's [Credentials]).
+    /// Profile in the configuration file: the section NAME or "profile NAME" (default: the
+    /// section "default", else ossutil 1.x's "Credentials").
     #[arg(long, global = true, value_name = "NAME")]
     pub(crate) profile: Option<String>,
 }
