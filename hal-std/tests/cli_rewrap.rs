@@ -147,6 +147,29 @@ fn rewrap_twenty_objects_without_touching_the_ciphertext() {
         .success();
     assert_eq!(std::fs::read(&out).unwrap(), files["set 2/obj-05.bin"]);
 
+    // A file:// store rewraps the same way (back to the old key here).
+    let store = dir.path().join("store");
+    let store_url = format!("file://{}", p(&store));
+    oss.cmd().args(["cp", "-r", "oss://bkt/r/", &store_url]).assert().success();
+    let data_before = support::read_tree(&store);
+    oss.cmd()
+        .args(["rewrap", "-r", &store_url, "--private-key", p(&new_private)])
+        .args(["--public-key", p(&old_public)])
+        .assert()
+        .success();
+    let data_after = support::read_tree(&store);
+    for (rel, bytes) in &data_before {
+        if !rel.ends_with(".osscse-meta.json") {
+            assert_eq!(&data_after[rel], bytes, "{rel}: ciphertext unchanged");
+        }
+    }
+    let back = dir.path().join("back");
+    oss.cmd()
+        .args(["cp", "-r", &store_url, p(&back), "--private-key", p(&old_private)])
+        .assert()
+        .success();
+    assert_eq!(support::read_tree(&back), files);
+
     // The official Python v2 SDK reads every object with the new key.
     let Some(python) = osscse_tests::python::interpreter() else {
         return;
