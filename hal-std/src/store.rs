@@ -278,6 +278,16 @@ impl Store for OssStore {
         len: u64,
         meta: &[(String, String)],
     ) -> Result<u64> {
+        // An object uploaded in parts goes back in the same parts: the envelope's part size
+        // must describe the layout, and no PutObject takes more than 5 GiB.
+        let part_size = meta
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(CSE_PART_SIZE))
+            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+            .filter(|p| *p > 0);
+        if let Some(part_size) = part_size.filter(|p| len > *p) {
+            return self.put_raw_parts(key, reader, len, meta, part_size);
+        }
         let mut req = Request::new("PUT", Some(&self.bucket), Some(key));
         for (n, v) in meta {
             req = req.header(n, v);
@@ -289,6 +299,102 @@ impl Store for OssStore {
         resp.sent
             .map(|c| c.value())
             .ok_or_else(|| crate::Error::Protocol(format!("PUT {key}: no CRC-64 of the body sent")))
+    }
+}
+
+/// The envelope header that names the part size of a multipart upload.
+const CSE_PART_SIZE: &str = "x-oss-meta-client-side-encryption-part-size";
+/// Prefix of the envelope headers, sent again on every UploadPart.
+const CSE_PREFIX: &str = "x-oss-meta-client-side-encryption-";
+
+impl OssStore {
+    /// [`Store::put_raw`] as a multipart upload in parts of `part_size` (aborted on failure).
+    fn put_raw_parts(
+        &self,
+        key: &str,
+        reader: &mut (dyn Read + Send),
+        len: u64,
+        meta: &[(String, String)],
+        part_size: u64,
+    ) -> Result<u64> {
+        let client = self.client.client();
+        let bucket = Some(self.bucket.as_str());
+        let mut init = Request::new("POST", bucket, Some(key)).query("uploads", "");
+        for (n, v) in meta {
+            init = init.header(n, v);
+        }
+        let body = client.send(init)?.text(64 * 1024)?;
+        let upload_id = crate::xml::initiate_upload_id(&body)
+            .map_err(|e| crate::Error::Protocol(format!("InitiateMultipartUpload: {e}")))?;
+        let cse: Vec<&(String, String)> = meta
+            .iter()
+            .filter(|(n, _)| n.to_ascii_lowercase().starts_with(CSE_PREFIX))
+            .collect();
+        let mut upload = || -> Result<u64> {
+            let (mut parts, mut crc, mut sent) = (Vec::new(), 0u64, 0u64);
+            for number in 1u32.. {
+                if sent == len {
+                    break;
+                }
+                let n = part_size.min(len - sent);
+                let mut part = (&mut *reader).take(n);
+                let mut req = Request::new("PUT", bucket, Some(key))
+                    .query("partNumber", &number.to_string())
+                    .query("uploadId", &upload_id);
+                for (name, v) in &cse {
+                    req = req.header(name, v);
+                }
+                let resp = client.send(req.body(Body::Once {
+                    len: n,
+                    reader: &mut part,
+                }))?;
+                let etag = resp.header("etag").map(str::to_owned).ok_or_else(|| {
+                    crate::Error::Protocol("UploadPart answer without ETag".into())
+                })?;
+                let part_crc = resp.sent.map(|c| c.value()).unwrap_or_default();
+                crc = crate::crc64::combine(crc, part_crc, n);
+                parts.push(crate::xml::PartInfo {
+                    part_number: number,
+                    etag,
+                    size: n,
+                    crc64: Some(part_crc),
+                });
+                sent += n;
+            }
+            let mut rest = [0u8; 1];
+            if reader
+                .read(&mut rest)
+                .map_err(|e| crate::object::from_io("reading the stored bytes", e))?
+                != 0
+            {
+                return Err(crate::Error::ShortSource {
+                    expected: len,
+                    actual: len + 1,
+                });
+            }
+            let xml = crate::xml::complete_body(&parts);
+            let mut done = Request::new("POST", bucket, Some(key))
+                .query("uploadId", &upload_id)
+                .header("Content-Type", "application/xml")
+                .body(Body::Bytes(xml.as_bytes()));
+            // The answer's CRC-64 is the object's, not the request body's.
+            done.check_upload_crc = false;
+            let resp = client.send(done)?;
+            match resp.crc64() {
+                Some(server) if server != crc => Err(crate::Error::CrcMismatch {
+                    what: format!("multipart copy of {key}"),
+                    server,
+                    client: crc,
+                }),
+                _ => Ok(crc),
+            }
+        };
+        let result = upload();
+        if result.is_err() {
+            let abort = Request::new("DELETE", bucket, Some(key)).query("uploadId", &upload_id);
+            let _ = client.send(abort);
+        }
+        result
     }
 }
 

@@ -76,6 +76,7 @@ fn rewrap_twenty_objects_without_touching_the_ciphertext() {
         .args(["--public-key", p(&new_public)])
         .assert()
         .code(5);
+    oss.server.clear_request_log();
 
     oss.cmd()
         .args([
@@ -95,6 +96,14 @@ fn rewrap_twenty_objects_without_touching_the_ciphertext() {
         ])
         .assert()
         .success();
+    // The multipart object went back in its own parts (700 000 bytes in 204 800-byte parts).
+    let parts = oss
+        .server
+        .request_log()
+        .iter()
+        .filter(|r| r.key.as_deref() == Some("r/set 1/obj-01.bin") && r.has_query("partNumber"))
+        .count();
+    assert_eq!(parts, 4);
     for (k, old) in keys.iter().zip(&before) {
         let now = oss.server.object("bkt", k).unwrap();
         assert_eq!(now.data, old.data, "{k}: ciphertext unchanged");
@@ -150,7 +159,10 @@ fn rewrap_twenty_objects_without_touching_the_ciphertext() {
     // A file:// store rewraps the same way (back to the old key here).
     let store = dir.path().join("store");
     let store_url = format!("file://{}", p(&store));
-    oss.cmd().args(["cp", "-r", "oss://bkt/r/", &store_url]).assert().success();
+    oss.cmd()
+        .args(["cp", "-r", "oss://bkt/r/", &store_url])
+        .assert()
+        .success();
     let data_before = support::read_tree(&store);
     oss.cmd()
         .args(["rewrap", "-r", &store_url, "--private-key", p(&new_private)])
@@ -165,7 +177,14 @@ fn rewrap_twenty_objects_without_touching_the_ciphertext() {
     }
     let back = dir.path().join("back");
     oss.cmd()
-        .args(["cp", "-r", &store_url, p(&back), "--private-key", p(&old_private)])
+        .args([
+            "cp",
+            "-r",
+            &store_url,
+            p(&back),
+            "--private-key",
+            p(&old_private),
+        ])
         .assert()
         .success();
     assert_eq!(support::read_tree(&back), files);
