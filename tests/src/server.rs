@@ -15,6 +15,7 @@ use crate::auth::{self, AuthContext};
 use crate::body;
 use crate::digest::{self, PayloadHashPolicy};
 use crate::http::{self, BodyFaults, HttpRequest, HttpResponse, ReadError, ResponseFaults};
+use crate::log::LoggedRequest;
 use crate::ops::{Object, Store, Target};
 use crate::xml::OssError;
 
@@ -134,45 +135,6 @@ struct Shared {
     stop: AtomicBool,
     requests: AtomicU64,
     log: Mutex<Vec<LoggedRequest>>,
-}
-
-/// One request as the server received it (its body fully read), for tests that count
-/// operations: method, bucket and key (decoded), query and headers (names lower-case).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoggedRequest {
-    /// HTTP method.
-    pub method: String,
-    /// Bucket, when addressed.
-    pub bucket: Option<String>,
-    /// Object key, when addressed.
-    pub key: Option<String>,
-    /// Decoded query pairs in arrival order.
-    pub query: Vec<(String, String)>,
-    /// Request headers, names lower-case.
-    pub headers: Vec<(String, String)>,
-}
-
-impl LoggedRequest {
-    /// Whether the query has parameter `name`.
-    pub fn has_query(&self, name: &str) -> bool {
-        self.query.iter().any(|(n, _)| n == name)
-    }
-
-    /// A request header's value.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Whether this is a PutObject, UploadPart or InitiateMultipartUpload: a request that
-    /// writes object data (CopyObject excluded).
-    pub fn is_upload(&self) -> bool {
-        self.key.is_some()
-            && self.header("x-oss-copy-source").is_none()
-            && ((self.method == "PUT") || (self.method == "POST" && self.has_query("uploads")))
-    }
 }
 
 /// A stored object's bytes and metadata (`content-type`, `x-oss-meta-*`, lower-case names).

@@ -3,6 +3,7 @@
 
 pub(crate) mod config;
 mod cp;
+mod glob;
 mod rewrap;
 pub(crate) mod stream;
 mod sync;

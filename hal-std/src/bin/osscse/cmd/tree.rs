@@ -14,6 +14,7 @@ use osscse_std::Error;
 use osscse_std::keys::Keyring;
 use osscse_std::store::Store;
 
+use super::glob::glob;
 use crate::cli::Global;
 use crate::error::{CliError, Result};
 use crate::location::Location;
@@ -252,41 +253,6 @@ pub(crate) fn selected(args: &TreeArgs, rel: &str) -> bool {
     (args.include.is_empty() || args.include.iter().any(m)) && !args.exclude.iter().any(m)
 }
 
-/// Glob match: `*` any run within a segment, `**` any run, `?` one character within a segment.
-fn glob(p: &[u8], t: &[u8]) -> bool {
-    match p {
-        [] => t.is_empty(),
-        [b'*', b'*', b'/', rest @ ..] => {
-            glob(rest, t)
-                || t.iter()
-                    .enumerate()
-                    .any(|(i, c)| *c == b'/' && glob(rest, &t[i + 1..]))
-        }
-        [b'*', b'*', rest @ ..] => (0..=t.len()).any(|i| glob(rest, &t[i..])),
-        [b'*', rest @ ..] => {
-            let mut i = 0;
-            loop {
-                if glob(rest, &t[i..]) {
-                    return true;
-                }
-                if i == t.len() || t[i] == b'/' {
-                    return false;
-                }
-                i += 1;
-            }
-        }
-        [b'?', rest @ ..] => match t {
-            [c, tail @ ..] if *c != b'/' => {
-                // One character: skip a whole UTF-8 sequence.
-                let extra = tail.iter().take_while(|b| (**b & 0xC0) == 0x80).count();
-                glob(rest, &tail[extra..])
-            }
-            _ => false,
-        },
-        [c, rest @ ..] => t.first() == Some(c) && glob(rest, &t[1..]),
-    }
-}
-
 /// What happened to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
@@ -485,25 +451,5 @@ pub(crate) fn exists(store: &dyn Store, key: &str) -> Result<bool> {
         Ok(_) => Ok(true),
         Err(e) if crate::run::exit_code(&e) == 3 => Ok(false),
         Err(e) => Err(e.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn globs() {
-        let g = |p: &str, t: &str| glob(p.as_bytes(), t.as_bytes());
-        assert!(g("*.txt", "a b.txt"));
-        assert!(!g("*.txt", "dir/a.txt"));
-        assert!(g("**/*.txt", "dir/sub/a.txt"));
-        assert!(g("dir/**", "dir/sub/a.txt"));
-        assert!(g("d?r/*", "dür/x"));
-        assert!(!g("d?r/*", "d/r/x"));
-        assert!(g("**", ""));
-        assert!(g("**/a.txt", "a.txt"));
-        assert!(!g("**/a.txt", "ba.txt"));
-        assert!(!g("a*", "b"));
     }
 }
