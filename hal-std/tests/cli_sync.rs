@@ -152,6 +152,34 @@ fn sync_uploads_exactly_what_changed() {
     c.assert().success();
     assert!(oss.uploads().is_empty());
 
+    // A change that keeps the size and an old mtime escapes the size/time rule; --checksum
+    // (HEADs and local encryption) finds exactly that file.
+    let sneaky = "фото/été/file 4.txt";
+    let mut bytes = files[sneaky].clone();
+    bytes[0] ^= 0xFF;
+    std::fs::write(tree.join(sneaky), &bytes).unwrap();
+    set_mtime(&tree.join(sneaky), old);
+    files.insert(sneaky.to_owned(), bytes);
+    oss.server.clear_request_log();
+    let mut c = oss.cmd();
+    c.args(["sync", p(&tree), "oss://bkt/backup/"]);
+    up(&mut c);
+    c.assert().success();
+    assert!(oss.uploads().is_empty());
+    let mut c = oss.cmd();
+    c.args(["sync", p(&tree), "oss://bkt/backup/", "--checksum"])
+        .args(["--private-key", p(&private)]);
+    up(&mut c);
+    c.assert().success();
+    assert_eq!(oss.uploads(), [format!("backup/{sneaky}")]);
+    assert!(
+        oss.server
+            .request_log()
+            .iter()
+            .all(|r| r.method != "GET" || r.key.is_none()),
+        "--checksum downloads nothing"
+    );
+
     // Down into an empty directory: the trees are equal.
     let out = dir.path().join("restored");
     oss.cmd()

@@ -5,16 +5,21 @@
 //! size), or when the source is newer than the destination (local mtime against the object's
 //! Last-Modified, or the two objects' Last-Modified). A copy is always newer than its source,
 //! so a second sync copies nothing. Content changes that keep both size and an older mtime
-//! are not seen; `osscse verify -r` compares content exactly. Destination entries without a
-//! source are deleted only with `--delete` (filters apply to them too).
+//! are not seen by that rule: `--checksum` compares the content of every such pair exactly and
+//! without downloading (local files as `osscse verify` does, with the private key; two stores
+//! by their stored CRC-64). Destination entries without a source are deleted only with
+//! `--delete` (filters apply to them too).
 
 use std::collections::BTreeMap;
 
 use clap::Args;
 use osscse_std::Error;
 
+use osscse_std::keys::Keyring;
+
 use super::cp::{self, WriteKeyArgs};
 use super::tree::{self, Entry, Report, Side, Status, Target, TreeArgs};
+use super::verify;
 use crate::cli::{Global, KeyArgs};
 use crate::error::{CliError, Result};
 
@@ -28,6 +33,10 @@ pub(crate) struct SyncArgs {
     /// Delete destination files or objects that SRC does not have.
     #[arg(long)]
     pub(crate) delete: bool,
+    /// Also compare content when size and times say "same" (needs --private-key between a
+    /// local tree and a store; HEAD requests only).
+    #[arg(long)]
+    pub(crate) checksum: bool,
     #[command(flatten)]
     pub(crate) tree: TreeArgs,
     #[command(flatten)]
@@ -92,19 +101,32 @@ pub(crate) fn run(g: &Global, a: &SyncArgs) -> Result<()> {
             _ => 0,
         })
         .sum();
+    let keys = match (a.checksum, &src, &dst) {
+        (true, Side::Local(_), _) | (true, _, Side::Local(_)) => {
+            Some(crate::run::keyring(&a.keys)?)
+        }
+        _ => None,
+    };
     let report = Report::new(g, &a.tree, actions.len(), total);
     tree::for_each(a.tree.jobs, &actions, |action| match action {
-        Action::Keep(item) => report.record(
+        Action::Keep(item) if !a.checksum => report.record(
             &item.src.display(&src),
             &item.dst.display(&dst),
             item.entry.size,
             &Ok(Status::Skipped),
         ),
-        Action::Copy(item) => {
-            let outcome = if a.tree.dry_run {
-                Ok(Status::WouldCopy)
-            } else {
-                cp::transfer(&src, &dst, item, &|n| report.tick(n)).map(|()| Status::Done)
+        Action::Keep(item) | Action::Copy(item) => {
+            let needed = match action {
+                Action::Keep(_) => same(&src, &dst, item, keys.as_ref()).map(|same| !same),
+                _ => Ok(true),
+            };
+            let outcome = match needed {
+                Ok(false) => Ok(Status::Skipped),
+                Err(e) => Err(e),
+                Ok(true) if a.tree.dry_run => Ok(Status::WouldCopy),
+                Ok(true) => {
+                    cp::transfer(&src, &dst, item, &|n| report.tick(n)).map(|()| Status::Done)
+                }
             };
             report.record(
                 &item.src.display(&src),
@@ -123,6 +145,30 @@ pub(crate) fn run(g: &Global, a: &SyncArgs) -> Result<()> {
         }
     });
     report.finish(if a.tree.dry_run { "checked" } else { "synced" })
+}
+
+/// `--checksum`: whether source and destination hold the same content.
+fn same(src: &Side, dst: &Side, item: &cp::Item, keys: Option<&Keyring>) -> Result<bool> {
+    let noop = |_: u64| {};
+    let outcome = match (src, &item.src, dst, &item.dst) {
+        (Side::Local(_), Target::Path(path), Side::Store(store, _), Target::Key(key))
+        | (Side::Store(store, _), Target::Key(key), Side::Local(_), Target::Path(path)) => {
+            let keys = keys.ok_or_else(|| {
+                CliError::Usage("--checksum needs --private-key (or --kms-key-id)".into())
+            })?;
+            verify::compare(store.as_ref(), key, path, keys, &noop)
+        }
+        (Side::Store(a, _), Target::Key(ka), Side::Store(b, _), Target::Key(kb)) => {
+            let (x, y) = (a.head(ka)?, b.head(kb)?);
+            return Ok(x.size == y.size && x.crc64.is_some() && x.crc64 == y.crc64);
+        }
+        _ => return Ok(false),
+    };
+    match outcome {
+        Ok(()) => Ok(true),
+        Err(CliError::Differs(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 fn delete(side: &Side, target: &Target) -> Result<()> {

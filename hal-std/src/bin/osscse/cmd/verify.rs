@@ -77,7 +77,7 @@ pub(crate) fn run(g: &Global, a: &VerifyArgs) -> Result<()> {
 }
 
 /// Compares one file with one object by HEAD and local encryption.
-fn compare(
+pub(crate) fn compare(
     store: &dyn Store,
     key: &str,
     path: &Path,
