@@ -30,7 +30,6 @@ Examples:
   osscse verify -r photos/ oss://my-bucket/photos/ --private-key keys/private.pem
   osscse rewrap -r oss://my-bucket/photos/ --private-key old/private.pem --public-key new/public.pem
   osscse ls oss://my-bucket/photos/
-
   osscse --profile dev config show
 
 Settings: flags, then OSS_ENDPOINT, OSS_REGION, OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET,
