@@ -13,6 +13,9 @@ mod verify;
 use clap::Subcommand;
 pub(crate) use cp::keep_permissions;
 
+// The key helpers the commands share with put/get (a merge that moves them changes this line).
+pub(crate) use crate::run::{keyring, kms_key};
+
 use crate::cli::{Command, Global};
 use crate::error::{CliError, Result};
 use crate::location::Location;

@@ -13,7 +13,7 @@ use osscse_std::kms::AnyMasterKey;
 use osscse_std::store::Store;
 
 use super::tree::{self, Entry, Report, Side, Status, Target, TreeArgs};
-use crate::cli::{Global, KeyArgs};
+use crate::cli::{Global, KeyArgs, KmsArgs};
 use crate::error::{CliError, Result};
 
 /// `osscse cp`.
@@ -72,9 +72,13 @@ pub(crate) fn direction(src: &str, dst: &str) -> Result<Direction> {
     }
 }
 
-/// The keyring that encrypts uploads.
-pub(crate) fn writer_keys(w: &WriteKeyArgs, keys: &KeyArgs) -> Result<Keyring> {
-    let key = match (&w.public_key, crate::run::kms_key(&keys.kms)?) {
+/// The keyring that encrypts uploads (with the KMS key of `kms`, if given).
+pub(crate) fn writer_keys(w: &WriteKeyArgs, kms: Option<&KmsArgs>) -> Result<Keyring> {
+    let kms = match kms {
+        Some(k) => super::kms_key(k)?,
+        None => None,
+    };
+    let key = match (&w.public_key, kms) {
         (_, Some(k)) => AnyMasterKey::from(k),
         (Some(path), None) => AnyMasterKey::from(load_rsa_key(path)?),
         (None, None) => {
@@ -108,8 +112,8 @@ pub(crate) fn open_sides(
 ) -> Result<(Direction, Side, Side)> {
     let dir = direction(src, dst)?;
     let (src_keys, dst_keys) = match dir {
-        Direction::Up => (Keyring::empty(), writer_keys(write, keys)?),
-        Direction::Down => (crate::run::keyring(keys)?, Keyring::empty()),
+        Direction::Up => (Keyring::empty(), writer_keys(write, Some(&keys.kms))?),
+        Direction::Down => (super::keyring(keys)?, Keyring::empty()),
         Direction::Across => (Keyring::empty(), Keyring::empty()),
     };
     let src = tree::open_side(g, src, tree, src_keys)?;

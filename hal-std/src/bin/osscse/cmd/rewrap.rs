@@ -50,17 +50,9 @@ pub(crate) fn run(g: &Global, a: &RewrapArgs) -> Result<()> {
             "pass --public-key NEW (the key that wraps the data keys from now on)".into(),
         ));
     }
-    let old = crate::run::keyring(&a.old)?;
+    let old = super::keyring(&a.old)?;
     // The new key is only a wrapping key here: --kms-key-id belongs to the old key.
-    let new_args = KeyArgs {
-        private_keys: Vec::new(),
-        kms: crate::cli::KmsArgs {
-            kms_key_id: None,
-            kms_region: None,
-            kms_endpoint: None,
-        },
-    };
-    let new = writer_keys(&a.new, &new_args)?;
+    let new = writer_keys(&a.new, None)?;
     if let Some(m) = &a.new.matdesc {
         Matdesc::parse(m).map_err(|e| CliError::Usage(format!("--matdesc: {e}")))?;
     }

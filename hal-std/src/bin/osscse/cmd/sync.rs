@@ -102,9 +102,7 @@ pub(crate) fn run(g: &Global, a: &SyncArgs) -> Result<()> {
         })
         .sum();
     let keys = match (a.checksum, &src, &dst) {
-        (true, Side::Local(_), _) | (true, _, Side::Local(_)) => {
-            Some(crate::run::keyring(&a.keys)?)
-        }
+        (true, Side::Local(_), _) | (true, _, Side::Local(_)) => Some(super::keyring(&a.keys)?),
         _ => None,
     };
     let report = Report::new(g, &a.tree, actions.len(), total);

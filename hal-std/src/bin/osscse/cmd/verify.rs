@@ -41,7 +41,7 @@ pub(crate) fn run(g: &Global, a: &VerifyArgs) -> Result<()> {
             "verify takes a local path, then oss://BUCKET/KEY or file://DIR/KEY".into(),
         ));
     }
-    let keys = crate::run::keyring(&a.keys)?;
+    let keys = super::keyring(&a.keys)?;
     let local = Side::Local(a.local.clone().into());
     let remote = tree::open_side(g, &a.location, a.recursive, Keyring::empty())?;
     let Side::Store(store, _) = &remote else {
