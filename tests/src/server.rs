@@ -232,7 +232,8 @@ impl Server {
         self.shared.requests.load(Ordering::SeqCst)
     }
 
-    /// Every request received so far whose body was read (in arrival order).
+    /// The requests received so far whose body was read, in arrival order (the most recent
+    /// 100 000 at least: older halves are dropped past 200 000).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.shared
             .log
@@ -274,6 +275,9 @@ impl Drop for Server {
         }
     }
 }
+
+/// Entries the request log holds before it drops its older half.
+const LOG_LIMIT: usize = 200_000;
 
 fn request_id(n: u64) -> String {
     format!("{:08X}{:016X}", now_secs() as u32, n)
@@ -355,21 +359,26 @@ fn serve(stream: TcpStream, shared: &Shared) {
         }
         let n = shared.requests.fetch_add(1, Ordering::SeqCst);
         let (bucket, key) = address(&req);
-        shared
+        let mut log = shared
             .log
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(LoggedRequest {
-                method: req.method.clone(),
-                bucket,
-                key,
-                query: req.query.clone(),
-                headers: req
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-                    .collect(),
-            });
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A long-running server (osscse-server) keeps only the most recent requests.
+        if log.len() >= LOG_LIMIT {
+            log.drain(..LOG_LIMIT / 2);
+        }
+        log.push(LoggedRequest {
+            method: req.method.clone(),
+            bucket,
+            key,
+            query: req.query.clone(),
+            headers: req
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect(),
+        });
+        drop(log);
         let id = request_id(n);
         let head = req.method == "HEAD";
         let close = req
