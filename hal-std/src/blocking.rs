@@ -299,6 +299,23 @@ impl EncryptionClient {
         self.run(self.inner.put_source(bucket, key, source, opts))
     }
 
+    /// See [`encryption::EncryptionClient::put_stream`]: a stream of unknown length as a
+    /// multipart upload, one part in memory at a time. `source` is polled on this client's
+    /// runtime.
+    ///
+    /// # Errors
+    /// As the async method.
+    pub fn put_stream(
+        &self,
+        bucket: &str,
+        key: &str,
+        source: &mut (dyn AsyncRead + Send + Unpin),
+        part_size: u64,
+        opts: &PutOptions,
+    ) -> Result<PutResult> {
+        self.run(self.inner.put_stream(bucket, key, source, part_size, opts))
+    }
+
     /// See [`encryption::EncryptionClient::head_object`].
     ///
     /// # Errors

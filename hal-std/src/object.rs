@@ -106,10 +106,12 @@ impl ObjectInfo {
 ///
 /// Unwrapping is CPU work (an RSA-2048 private-key operation per wrapped value) or a blocking
 /// KMS call: async code runs it on tokio's blocking pool (`EncryptionClient::open_material`).
+/// With the [`ContentMaterial`] a caller can re-encrypt local bytes and compare their CRC-64
+/// with the stored object's (what `osscse verify` does) without downloading it.
 ///
 /// # Errors
 /// Key selection and unwrapping errors.
-pub(crate) fn material_for(
+pub fn material_for(
     encryption: &ObjectEncryption,
     keys: &Keyring,
 ) -> Result<Option<ContentMaterial>> {

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
+use std::time::SystemTime;
 
 use osscse_core::content::ByteRange;
 
@@ -14,6 +15,8 @@ use crate::error::Result;
 use crate::keys::Keyring;
 use crate::local::{LocalStore, PutOptions};
 use crate::object::ObjectInfo;
+
+mod raw;
 
 /// An object being read from a [`Store`].
 pub struct Reading {
@@ -27,6 +30,33 @@ impl fmt::Debug for Reading {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reading")
             .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An object as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Key relative to the store.
+    pub key: String,
+    /// Stored size (= plaintext size for CSE objects).
+    pub size: u64,
+    /// Last modification time, when the store reports one.
+    pub modified: Option<SystemTime>,
+}
+
+/// An object's stored bytes (for CSE objects the ciphertext, never decrypted) and metadata.
+pub struct RawObject {
+    /// The stored bytes; fails at the end when their length or CRC-64 differ from `info`.
+    pub reader: Box<dyn Read + Send>,
+    /// Size, CRC-64, envelope and `x-oss-meta-*` headers.
+    pub info: ObjectInfo,
+}
+
+impl fmt::Debug for RawObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawObject")
+            .field("info", &self.info)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +119,34 @@ pub trait Store: fmt::Debug + Send + Sync {
     /// # Errors
     /// I/O, transport and service errors.
     fn delete(&self, key: &str) -> Result<()>;
+
+    /// Keys under `prefix` with sizes and modification times.
+    ///
+    /// # Errors
+    /// I/O, transport and service errors.
+    fn list_detailed(&self, prefix: &str) -> Result<Vec<Listed>>;
+
+    /// Opens the stored bytes of `key` as they are (no key needed: nothing is decrypted).
+    /// With `if_match`, OSS answers only while the object still has that ETag (412
+    /// otherwise); a file store has no ETags and ignores it.
+    ///
+    /// # Errors
+    /// Missing object, a changed object, transport and service errors.
+    fn get_raw(&self, key: &str, if_match: Option<&str>) -> Result<RawObject>;
+
+    /// Stores `len` bytes from `reader` under `key` as they are, with the `x-oss-meta-*`
+    /// headers `meta` (an envelope travels this way with its ciphertext). Returns the CRC-64 of
+    /// the bytes stored.
+    ///
+    /// # Errors
+    /// I/O, transport and service errors; a reader shorter or longer than `len`.
+    fn put_raw(
+        &self,
+        key: &str,
+        reader: &mut (dyn Read + Send),
+        len: u64,
+        meta: &[(String, String)],
+    ) -> Result<u64>;
 }
 
 /// `oss://BUCKET/...` through the (blocking) encryption client.
@@ -169,6 +227,33 @@ impl Store for OssStore {
 
     fn delete(&self, key: &str) -> Result<()> {
         self.client.delete_object(&self.bucket, key)
+    }
+
+    fn list_detailed(&self, prefix: &str) -> Result<Vec<Listed>> {
+        Ok(self
+            .client
+            .list_objects(&self.bucket, prefix)?
+            .into_iter()
+            .map(|o| Listed {
+                modified: raw::parse_iso8601(&o.last_modified),
+                key: o.key,
+                size: o.size,
+            })
+            .collect())
+    }
+
+    fn get_raw(&self, key: &str, if_match: Option<&str>) -> Result<RawObject> {
+        self.raw_get(key, if_match)
+    }
+
+    fn put_raw(
+        &self,
+        key: &str,
+        reader: &mut (dyn Read + Send),
+        len: u64,
+        meta: &[(String, String)],
+    ) -> Result<u64> {
+        self.raw_put(key, reader, len, meta)
     }
 }
 
@@ -254,6 +339,36 @@ impl Store for FileStore {
 
     fn delete(&self, key: &str) -> Result<()> {
         self.store.remove(key)
+    }
+
+    fn list_detailed(&self, prefix: &str) -> Result<Vec<Listed>> {
+        self.store
+            .list(prefix)?
+            .into_iter()
+            .map(|(key, size)| {
+                let (data, _) = self.store.paths(&key)?;
+                let modified = std::fs::metadata(&data).and_then(|m| m.modified()).ok();
+                Ok(Listed {
+                    key,
+                    size,
+                    modified,
+                })
+            })
+            .collect()
+    }
+
+    fn get_raw(&self, key: &str, if_match: Option<&str>) -> Result<RawObject> {
+        self.raw_get(key, if_match)
+    }
+
+    fn put_raw(
+        &self,
+        key: &str,
+        reader: &mut (dyn Read + Send),
+        len: u64,
+        meta: &[(String, String)],
+    ) -> Result<u64> {
+        self.raw_put(key, reader, len, meta)
     }
 }
 

@@ -22,6 +22,8 @@ fn osscse() -> Command {
     ] {
         c.env_remove(v);
     }
+    // No ~/.ossutilconfig of the machine's user may supply settings.
+    c.env("HOME", "/nonexistent-osscse-home");
     c
 }
 

@@ -34,6 +34,7 @@ fn osscse_with_secret(secret: &str) -> Command {
     for v in ["OSS_ENDPOINT", "OSS_REGION", "OSS_SESSION_TOKEN"] {
         c.env_remove(v);
     }
+    c.env("HOME", "/nonexistent-osscse-home");
     c.env("OSS_ACCESS_KEY_ID", AK)
         .env("OSS_ACCESS_KEY_SECRET", secret);
     c

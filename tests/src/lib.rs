@@ -30,11 +30,13 @@ mod digest;
 pub mod flip_proxy;
 mod http;
 pub mod kms;
+mod log;
 mod ops;
 pub mod python;
 mod server;
 mod xml;
 
 pub use digest::PayloadHashPolicy;
+pub use log::LoggedRequest;
 pub use server::{Config, EtagPolicy, FaultConfig, Faults, Server, StoredObject};
 pub use xml::OssError;

@@ -538,6 +538,18 @@ impl Store {
         head: bool,
     ) -> Result<HttpResponse, OssError> {
         let obj = self.get(b, k).ok_or_else(|| no_such_key(k))?;
+        // As OSS: If-Match answers 412 PreconditionFailed unless the ETag matches.
+        if let Some(want) = req.header("if-match") {
+            let bare = |e: &str| e.trim().trim_matches('"').to_ascii_uppercase();
+            if bare(want) != bare(&obj.etag) {
+                return Err(OssError::new(
+                    412,
+                    "PreconditionFailed",
+                    "At least one of the pre-conditions you specified did not hold.",
+                )
+                .with("Condition", "If-Match"));
+            }
+        }
         let size = obj.data.len() as u64;
         let standard = req
             .header("x-oss-range-behavior")

@@ -15,6 +15,7 @@ use crate::auth::{self, AuthContext};
 use crate::body;
 use crate::digest::{self, PayloadHashPolicy};
 use crate::http::{self, BodyFaults, HttpRequest, HttpResponse, ReadError, ResponseFaults};
+use crate::log::LoggedRequest;
 use crate::ops::{Object, Store, Target};
 use crate::xml::OssError;
 
@@ -133,6 +134,7 @@ struct Shared {
     faults: Faults,
     stop: AtomicBool,
     requests: AtomicU64,
+    log: Mutex<Vec<LoggedRequest>>,
 }
 
 /// A stored object's bytes and metadata (`content-type`, `x-oss-meta-*`, lower-case names).
@@ -194,6 +196,7 @@ impl Server {
             faults: Faults::default(),
             stop: AtomicBool::new(false),
             requests: AtomicU64::new(0),
+            log: Mutex::new(Vec::new()),
         });
         let accept = http::accept_loop(
             listener,
@@ -229,6 +232,25 @@ impl Server {
         self.shared.requests.load(Ordering::SeqCst)
     }
 
+    /// The requests received so far whose body was read, in arrival order (the most recent
+    /// 100 000 at least: older halves are dropped past 200 000).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets the requests logged so far.
+    pub fn clear_request_log(&self) {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
     /// A copy of a stored object, as the server holds it.
     pub fn object(&self, bucket: &str, key: &str) -> Option<StoredObject> {
         let store = self
@@ -253,6 +275,9 @@ impl Drop for Server {
         }
     }
 }
+
+/// Entries the request log holds before it drops its older half.
+const LOG_LIMIT: usize = 200_000;
 
 fn request_id(n: u64) -> String {
     format!("{:08X}{:016X}", now_secs() as u32, n)
@@ -333,6 +358,27 @@ fn serve(stream: TcpStream, shared: &Shared) {
             Err(ReadError::Bad(why)) => return bad_request(&mut write_half, why),
         }
         let n = shared.requests.fetch_add(1, Ordering::SeqCst);
+        let (bucket, key) = address(&req);
+        let mut log = shared
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A long-running server (osscse-server) keeps only the most recent requests.
+        if log.len() >= LOG_LIMIT {
+            log.drain(..LOG_LIMIT / 2);
+        }
+        log.push(LoggedRequest {
+            method: req.method.clone(),
+            bucket,
+            key,
+            query: req.query.clone(),
+            headers: req
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect(),
+        });
+        drop(log);
         let id = request_id(n);
         let head = req.method == "HEAD";
         let close = req

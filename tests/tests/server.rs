@@ -913,3 +913,36 @@ fn binary_prints_its_address_and_serves() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--access-key-id"));
 }
+
+#[test]
+fn get_if_match_and_the_request_log() {
+    let (server, c) = start();
+    let r = c.send(&put("k", b"version one")).unwrap();
+    assert_eq!(r.status, 200);
+    let etag = r.header("etag").unwrap().to_string();
+    server.clear_request_log();
+    // The current ETag (quoted or not): the object; another: 412 PreconditionFailed.
+    for value in [etag.as_str(), etag.trim_matches('"')] {
+        let mut call = get("k");
+        call.headers = vec![("If-Match", value)];
+        let r = c.send(&call).unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.body, b"version one");
+    }
+    let mut call = get("k");
+    call.headers = vec![("If-Match", "\"0123456789ABCDEF0123456789ABCDEF\"")];
+    let r = c.send(&call).unwrap();
+    assert_eq!(r.status, 412);
+    assert_eq!(error_code(&r), "PreconditionFailed");
+    // Every request is logged with method, bucket, key, query and headers.
+    let log = server.request_log();
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|l| l.method == "GET"
+        && l.bucket.as_deref() == Some("bkt")
+        && l.key.as_deref() == Some("k")
+        && l.header("if-match").is_some()
+        && !l.is_upload()));
+    c.send(&put("k2", b"x")).unwrap();
+    let log = server.request_log();
+    assert!(log[3].is_upload() && log[3].key.as_deref() == Some("k2"));
+}

@@ -8,13 +8,14 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 ///
 /// Locations are `oss://BUCKET/KEY` or `file://DIR/KEY` (a local directory store: the
 /// ciphertext in DIR/KEY, the envelope in DIR/KEY.osscse-meta.json). Credentials come from
-/// OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN (also for KMS).
+/// OSS_ACCESS_KEY_ID, OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN (also for KMS), else from
+/// the profile in ~/.ossutilconfig (--config-file, --profile).
 ///
 /// Exit codes: 0 ok, 1 other, 2 usage, 3 not found, 4 credentials/configuration/access (OSS or
 /// KMS), 5 master key (wrong key, KMS key not found or disabled), 6 integrity (CRC-64,
 /// truncation), 7 network/service unavailable (OSS or KMS).
 #[derive(Debug, Parser)]
-#[command(name = "osscse", version, about, long_about)]
+#[command(name = "osscse", version, about, long_about, after_help = crate::cmd::EXAMPLES)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: Global,
@@ -40,6 +41,8 @@ pub(crate) struct Global {
     /// No progress bars or notes (errors are still printed).
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) config: crate::cmd::config::ConfigArgs,
 }
 
 /// `--sign-version`.
@@ -130,6 +133,8 @@ pub(crate) enum Command {
         #[arg(long, default_value = "GET", value_parser = ["GET", "PUT", "HEAD", "DELETE"])]
         method: String,
     },
+    #[command(flatten)]
+    Ops(crate::cmd::OpsCommand),
 }
 
 /// Private keys for decryption.

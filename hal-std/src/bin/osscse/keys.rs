@@ -6,7 +6,6 @@ use std::path::Path;
 
 use osscse_core::envelope::Matdesc;
 use osscse_std::Error;
-use osscse_std::client::credentials_from_env;
 use osscse_std::keys::{
     KeyError, Keyring, SymmetricKeyEncoding, encode_symmetric_key, generate_rsa,
     generate_symmetric_key, load_rsa_key, load_symmetric_key, permission_warning, write_key_file,
@@ -26,7 +25,7 @@ fn warn_if_exposed(path: &Path) {
 }
 
 /// An RSA key file (public or private; the permission warning is for private ones).
-fn rsa_key(path: &Path) -> Result<AnyMasterKey> {
+pub(crate) fn rsa_key(path: &Path) -> Result<AnyMasterKey> {
     let key = load_rsa_key(path)?;
     if key.has_private_key() {
         warn_if_exposed(path);
@@ -41,8 +40,18 @@ fn symmetric_key(path: &Path) -> Result<AnyMasterKey> {
     Ok(key.into())
 }
 
+/// The symmetric key of a `--symmetric-key FILE[=JSON]` argument, named by its matdesc if given.
+pub(crate) fn symmetric_spec(spec: &str) -> Result<AnyMasterKey> {
+    let (path, matdesc) = split_spec("--symmetric-key", spec)?;
+    let key = symmetric_key(path)?;
+    Ok(match matdesc {
+        Some(m) => with_matdesc(key, m),
+        None => key,
+    })
+}
+
 /// `key` named by `matdesc` (RSA, KMS or symmetric alike).
-fn with_matdesc(key: AnyMasterKey, matdesc: Matdesc) -> AnyMasterKey {
+pub(crate) fn with_matdesc(key: AnyMasterKey, matdesc: Matdesc) -> AnyMasterKey {
     match key {
         AnyMasterKey::Rsa(k) => k.with_matdesc(matdesc).into(),
         AnyMasterKey::Kms(k) => k.with_matdesc(matdesc).into(),
@@ -61,7 +70,7 @@ pub(crate) fn kms_key(args: &KmsArgs) -> Result<Option<KmsMasterKey>> {
         ));
     }
     let config = KmsConfig::from_options(args.kms_region.as_deref(), args.kms_endpoint.as_deref())?;
-    let client = KmsClient::new(config, credentials_from_env()?)?;
+    let client = KmsClient::new(config, crate::cmd::config::credentials()?)?;
     Ok(Some(KmsMasterKey::new(client, key_id)))
 }
 

@@ -33,6 +33,10 @@ impl Location {
                     "{text:?}: expected oss://BUCKET/KEY"
                 )));
             }
+            check_bucket(bucket).map_err(|why| Error::Config(format!("{text:?}: {why}")))?;
+            if !key.is_empty() {
+                check_key(key).map_err(|why| Error::Config(format!("{text:?}: {why}")))?;
+            }
             return Ok(Self::Oss {
                 bucket: bucket.into(),
                 key: key.into(),
@@ -68,6 +72,50 @@ impl Location {
     }
 }
 
+/// OSS's bucket naming rules: 3 to 63 characters, lower-case letters, digits and hyphens,
+/// starting and ending with a letter or digit.
+///
+/// # Errors
+/// The rule broken, in words.
+pub(crate) fn check_bucket(name: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if !(3..=63).contains(&name.len()) {
+        return Err(format!(
+            "bucket name {name:?} must be 3 to 63 characters long"
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| !ok_char(*c)) {
+        return Err(format!(
+            "bucket name {name:?} may hold only lower-case letters, digits and hyphens (not {c:?})"
+        ));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err(format!(
+            "bucket name {name:?} must start and end with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+/// OSS's object key rules: 1 to 1023 bytes of UTF-8, not starting with `/` or `\`.
+///
+/// # Errors
+/// The rule broken, in words.
+pub(crate) fn check_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || key.len() > 1023 {
+        return Err(format!(
+            "object key must be 1 to 1023 bytes long (this one is {} bytes)",
+            key.len()
+        ));
+    }
+    if key.starts_with('/') || key.starts_with('\\') {
+        return Err(format!(
+            "object key {key:?} must not start with '/' or '\\'"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,20 +123,20 @@ mod tests {
     #[test]
     fn parses() {
         assert_eq!(
-            Location::parse("oss://b/a/b.txt", true).unwrap(),
+            Location::parse("oss://bkt/a/b.txt", true).unwrap(),
             Location::Oss {
-                bucket: "b".into(),
+                bucket: "bkt".into(),
                 key: "a/b.txt".into()
             }
         );
         assert_eq!(
-            Location::parse("oss://b", false).unwrap(),
+            Location::parse("oss://bkt", false).unwrap(),
             Location::Oss {
-                bucket: "b".into(),
+                bucket: "bkt".into(),
                 key: String::new()
             }
         );
-        assert!(Location::parse("oss://b", true).is_err());
+        assert!(Location::parse("oss://bkt", true).is_err());
         assert!(Location::parse("oss:///k", true).is_err());
         assert_eq!(
             Location::parse("file:///tmp/store/obj", true).unwrap(),
@@ -114,5 +162,30 @@ mod tests {
         assert!(Location::parse("file://dir/", true).is_err());
         assert!(Location::parse("/tmp/x", true).is_err());
         assert!(Location::parse("s3://b/k", true).is_err());
+    }
+
+    #[test]
+    fn oss_names() {
+        for good in ["abc", "my-bucket-01", &"a".repeat(63)] {
+            assert!(check_bucket(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "ab",
+            "My-Bucket",
+            "-abc",
+            "abc-",
+            "a_b",
+            "a.b",
+            &"a".repeat(64),
+        ] {
+            assert!(check_bucket(bad).is_err(), "{bad}");
+        }
+        assert!(check_key("a/b c/ü.txt").is_ok());
+        assert!(check_key(&"k".repeat(1023)).is_ok());
+        for bad in ["/abs", "\\abs", &"k".repeat(1024)] {
+            assert!(check_key(bad).is_err(), "{bad}");
+        }
+        assert!(Location::parse("oss://Bad_Bucket/k", true).is_err());
+        assert!(Location::parse("oss://bkt//k", true).is_err());
     }
 }

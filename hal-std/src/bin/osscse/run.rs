@@ -9,7 +9,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use md5::{Digest, Md5};
 use osscse_core::content::ByteRange;
 use osscse_std::blocking::{Client, EncryptionClient};
-use osscse_std::client::credentials_from_env;
 use osscse_std::encryption::{DownloadOptions, UploadOptions};
 use osscse_std::keys::Keyring;
 use osscse_std::kms::KmsError;
@@ -72,9 +71,10 @@ fn kms_exit_code(e: &KmsError) -> u8 {
     }
 }
 
-pub(crate) fn run(cli: Cli) -> Result<()> {
+pub(crate) fn run(cli: Cli) -> crate::error::Result<()> {
     let g = &cli.global;
-    match cli.command {
+    Ok(match cli.command {
+        Command::Ops(c) => return crate::cmd::run(g, c),
         Command::Keygen(args) => keygen(g, &args),
         Command::Put {
             src,
@@ -148,10 +148,10 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
                 "presign works only for oss:// locations".into(),
             )),
         },
-    }
+    }?)
 }
 
-fn client(g: &Global) -> Result<Client> {
+pub(crate) fn client(g: &Global) -> Result<Client> {
     let endpoint = g.endpoint.as_deref().ok_or_else(|| {
         Error::Config("no endpoint: pass --endpoint or set OSS_ENDPOINT (e.g. https://oss-cn-hangzhou.aliyuncs.com)".into())
     })?;
@@ -162,11 +162,15 @@ fn client(g: &Global) -> Result<Client> {
         SignVersionArg::V4 => SignVersion::V4,
         SignVersionArg::V1 => SignVersion::V1,
     };
-    Client::new(cfg, credentials_from_env()?)
+    Client::new(cfg, crate::cmd::config::credentials()?)
 }
 
 /// The store a location names, holding `keys`, and the key (or prefix) within it.
-fn open_store(g: &Global, location: Location, keys: Keyring) -> Result<(Box<dyn Store>, String)> {
+pub(crate) fn open_store(
+    g: &Global,
+    location: Location,
+    keys: Keyring,
+) -> Result<(Box<dyn Store>, String)> {
     Ok(match location {
         Location::Oss { bucket, key } => (Box::new(OssStore::new(oss(g, keys)?, &bucket)), key),
         Location::File { root, key } => {
@@ -175,11 +179,11 @@ fn open_store(g: &Global, location: Location, keys: Keyring) -> Result<(Box<dyn 
     })
 }
 
-fn oss(g: &Global, keys: Keyring) -> Result<EncryptionClient> {
+pub(crate) fn oss(g: &Global, keys: Keyring) -> Result<EncryptionClient> {
     Ok(EncryptionClient::new(client(g)?, keys))
 }
 
-fn progress_bar(g: &Global, len: u64) -> Option<ProgressBar> {
+pub(crate) fn progress_bar(g: &Global, len: u64) -> Option<ProgressBar> {
     if g.quiet || !io::stderr().is_terminal() {
         return None;
     }
@@ -218,6 +222,10 @@ fn put(
     unencrypted_md5: bool,
 ) -> Result<()> {
     let dst = Location::parse(dst, true)?;
+    if let (true, false, Location::Oss { bucket, key }) = (src == "-", unencrypted_md5, &dst) {
+        // Streamed through a multipart upload with bounded memory (cmd/stream.rs).
+        return crate::cmd::stream::put_stdin(g, bucket, key, keys, part_size);
+    }
     let stdin_data = if src == "-" {
         let mut v = Vec::new();
         io::stdin()
@@ -297,7 +305,10 @@ fn get(
             jobs: Some(jobs),
             ..DownloadOptions::default()
         };
-        store.get_to_file(&key, Path::new(dst), &opts, Some(&tick))?;
+        // An existing destination keeps its permission bits.
+        crate::cmd::keep_permissions(Path::new(dst), || {
+            store.get_to_file(&key, Path::new(dst), &opts, Some(&tick))
+        })?;
         if let Some(b) = bar {
             b.finish_and_clear();
         }
