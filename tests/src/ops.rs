@@ -33,7 +33,10 @@ pub(crate) struct Object {
 
 #[derive(Debug, Clone)]
 struct Part {
+    /// The body, or nothing under `Config::discard_part_bodies`.
     data: Vec<u8>,
+    /// The body's length.
+    len: u64,
     etag: String,
     /// The 16 bytes the ETag is the hex of (the MD5, or CRC-64 and length).
     md5: [u8; 16],
@@ -67,6 +70,8 @@ pub(crate) struct Target<'a> {
     pub(crate) key: Option<&'a str>,
     pub(crate) now: u64,
     pub(crate) etag: EtagPolicy,
+    /// Keep only the length, CRC-64 and ETag of UploadPart bodies.
+    pub(crate) discard_part_bodies: bool,
 }
 
 /// The ETag of a received body, from the digests computed while it arrived (the MD5 is there
@@ -701,10 +706,17 @@ impl Store {
         }
         let (md5, etag) = body_etag(req, t.etag);
         let crc = req.crc64;
+        let len = req.body.len() as u64;
+        let data = core::mem::take(&mut req.body);
         up.parts.insert(
             number,
             Part {
-                data: core::mem::take(&mut req.body),
+                data: if t.discard_part_bodies {
+                    Vec::new()
+                } else {
+                    data
+                },
+                len,
                 etag: etag.clone(),
                 md5,
                 crc64: crc,
@@ -780,7 +792,7 @@ impl Store {
         }
         if let Some(ps) = up.part_size {
             if let Some((last, rest)) = parts.split_last()
-                && (rest.iter().any(|p| p.data.len() as u64 != ps) || last.data.len() as u64 > ps)
+                && (rest.iter().any(|p| p.len != ps) || last.len > ps)
             {
                 return Err(OssError::new(
                     400,
@@ -805,7 +817,7 @@ impl Store {
         for p in &parts {
             data.extend_from_slice(&p.data);
             md5s.extend_from_slice(&p.md5);
-            crc = crc64_combine(crc, p.crc64, p.data.len() as u64);
+            crc = crc64_combine(crc, p.crc64, p.len);
         }
         let etag = format!(
             "\"{}-{}\"",
@@ -894,7 +906,7 @@ impl Store {
             elem(&mut s, "LastModified", iso_date(p.modified));
             elem(&mut s, "ETag", &p.etag);
             elem(&mut s, "HashCrc64ecma", p.crc64);
-            elem(&mut s, "Size", p.data.len());
+            elem(&mut s, "Size", p.len);
             s.push_str("</Part>");
         }
         s.push_str("</ListPartsResult>");

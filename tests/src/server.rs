@@ -36,6 +36,11 @@ pub struct Config {
     pub payload_hash: PayloadHashPolicy,
     /// How object and part ETags are made (default: MD5, as OSS).
     pub etag: EtagPolicy,
+    /// Not OSS: keep only the length, CRC-64 and ETag of each UploadPart body, so that a
+    /// multipart upload of any size is received in the memory of one part (CompleteMultipart
+    /// still checks the parts and answers the combined CRC-64, but the object then reads back
+    /// empty). For upload memory and throughput reports; off by default.
+    pub discard_part_bodies: bool,
 }
 
 /// How the server forms the ETag of PutObject and UploadPart.
@@ -61,6 +66,7 @@ impl Config {
             data_dir: None,
             payload_hash: PayloadHashPolicy::default(),
             etag: EtagPolicy::default(),
+            discard_part_bodies: false,
         }
     }
 }
@@ -466,6 +472,7 @@ fn handle(
         key: key.as_deref(),
         now,
         etag: shared.config.etag,
+        discard_part_bodies: shared.config.discard_part_bodies,
     };
     let mut store = shared
         .store
