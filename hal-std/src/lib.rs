@@ -81,5 +81,7 @@ pub mod store;
 pub mod transport;
 pub mod xml;
 
-pub use client::{Body, Client, ClientConfig, Endpoint, Request, Response, SignVersion};
+pub use client::{
+    Body, Client, ClientConfig, Endpoint, PayloadSigning, Request, Response, SignVersion,
+};
 pub use error::{Error, OssError, Result};
