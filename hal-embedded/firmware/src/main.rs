@@ -31,6 +31,9 @@ use osscse_core::wrap::AesGcmMasterKey;
 use osscse_core::wrap::RsaMasterKey;
 use osscse_embedded::{CtrDrbg, IvPrefix, SealedObject};
 
+#[cfg(feature = "upload")]
+mod upload;
+
 #[allow(dead_code)]
 mod fixture {
     include!("../fixture.rs");
@@ -244,6 +247,8 @@ fn main() -> ! {
     }
     #[cfg(feature = "payload-md5")]
     digest_cost();
+    #[cfg(feature = "upload")]
+    upload::put(&sealed, &mut drbg);
     hprintln!("heap_wrap_peak_bytes={}", wrap_peak);
     hprintln!("heap_peak_bytes={}", HEAP.peak());
     hprintln!("result=ok");
