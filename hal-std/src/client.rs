@@ -155,10 +155,25 @@ impl Client {
                 .headers
                 .iter()
                 .any(|(n, _)| n.eq_ignore_ascii_case("content-md5"))
-            && let Some((md5, read)) = signing::payload_digest(&req.body)?
         {
-            req.headers.push(("Content-MD5".into(), md5));
-            earlier = read;
+            // Replayable bodies only: a stream cannot be read twice. (The source is taken out
+            // of the body first: the digest future must not borrow the non-Sync `Body`.)
+            let replay: Option<&dyn Replay> = match req.body {
+                Body::Replay(r) => Some(r),
+                _ => None,
+            };
+            let md5 = match (&req.body, replay) {
+                (Body::Bytes(b), _) => Some(signing::bytes_digest(b)),
+                (_, Some(r)) => {
+                    let (md5, read) = signing::replay_digest(r).await?;
+                    earlier = Some(read);
+                    Some(md5)
+                }
+                _ => None,
+            };
+            if let Some(md5) = md5 {
+                req.headers.push(("Content-MD5".into(), md5));
+            }
         }
         let mut attempts = Attempts::new(self.config.retry);
         loop {

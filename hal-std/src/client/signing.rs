@@ -8,7 +8,7 @@ use base64ct::{Base64, Encoding};
 use md5::{Digest, Md5};
 use osscse_core::sign;
 
-use super::{Body, Client, Request, SignVersion};
+use super::{Client, Replay, Request, SignVersion};
 use crate::crc64::Crc64;
 use crate::error::{Error, Result};
 
@@ -110,44 +110,45 @@ impl Client {
     }
 }
 
-/// The first pass over a replayable body: base64 `Content-MD5` and, for a source that is read
-/// again for sending, the CRC-64 of what this pass read (the first attempt is checked against
-/// it, so a source that changes in between fails with [`Error::SourceChanged`] instead of
-/// going out under a digest it does not match). `None` for bodies that cannot be read twice.
+/// Base64 `Content-MD5` of a buffer body.
+pub(crate) fn bytes_digest(body: &[u8]) -> String {
+    Base64::encode_string(&Md5::digest(body))
+}
+
+/// The first pass over a replayable source: base64 `Content-MD5` and the CRC-64 of what this
+/// pass read. The first attempt is checked against that CRC, so a source that changes in
+/// between fails with [`Error::SourceChanged`] instead of going out under a digest it does not
+/// match.
 ///
 /// # Errors
 /// The source cannot be opened or read, or is shorter than announced.
-pub(crate) fn payload_digest(body: &Body<'_>) -> Result<Option<(String, Option<Crc64>)>> {
-    match body {
-        Body::Bytes(b) => Ok(Some((Base64::encode_string(&Md5::digest(b)), None))),
-        Body::Replay(r) => {
-            let len = r.len();
-            let mut reader = r
-                .open()
-                .map_err(|e| Error::io("opening the upload source", e))?;
-            let mut md5 = Md5::new();
-            let mut crc = Crc64::new();
-            let mut buf = vec![0u8; DIGEST_CHUNK];
-            while crc.len() < len {
-                let want = usize::try_from(len - crc.len())
-                    .unwrap_or(DIGEST_CHUNK)
-                    .min(DIGEST_CHUNK);
-                let n = match reader.read(&mut buf[..want]) {
-                    Ok(0) => {
-                        return Err(Error::ShortSource {
-                            expected: len,
-                            actual: crc.len(),
-                        });
-                    }
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(Error::io("reading the upload source", e)),
-                };
-                md5.update(&buf[..n]);
-                crc.update(&buf[..n]);
+pub(crate) async fn replay_digest(r: &dyn Replay) -> Result<(String, Crc64)> {
+    let len = r.len();
+    let mut reader = r
+        .open()
+        .map_err(|e| Error::io("opening the upload source", e))?;
+    let mut md5 = Md5::new();
+    let mut crc = Crc64::new();
+    let mut buf = vec![0u8; DIGEST_CHUNK];
+    while crc.len() < len {
+        let want = usize::try_from(len - crc.len())
+            .unwrap_or(DIGEST_CHUNK)
+            .min(DIGEST_CHUNK);
+        let n = match reader.read(&mut buf[..want]) {
+            Ok(0) => {
+                return Err(Error::ShortSource {
+                    expected: len,
+                    actual: crc.len(),
+                });
             }
-            Ok(Some((Base64::encode_string(&md5.finalize()), Some(crc))))
-        }
-        Body::Empty | Body::Once { .. } | Body::Reader { .. } => Ok(None),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io("reading the upload source", e)),
+        };
+        md5.update(&buf[..n]);
+        crc.update(&buf[..n]);
+        // A large file is read in chunks without holding the runtime thread throughout.
+        tokio::task::yield_now().await;
     }
+    Ok((Base64::encode_string(&md5.finalize()), crc))
 }
