@@ -218,10 +218,7 @@ fn main() -> ! {
         hprintln!("content_md5={}", text);
     }
     #[cfg(feature = "payload-md5")]
-    headers.push((
-        "Content-MD5",
-        core::str::from_utf8(&md5_text).unwrap_or(""),
-    ));
+    headers.push(("Content-MD5", core::str::from_utf8(&md5_text).unwrap_or("")));
     for (name, value) in sealed.envelope_headers() {
         headers.push((name, value.as_str()));
     }
