@@ -72,9 +72,7 @@ step "tests: osscse-tests (loopback server with the official SDKs)"
 cargo test -p osscse-tests
 
 step "tests: osscse-embedded TLS connector against a local TLS server (feature tls)"
-# One thread: the TLS connector's certificate-validity clock is process-global, and the
-# expired-certificate test sets it to 2060 (found racing another test; see the closing note).
-cargo test -p osscse-embedded --features tls --test tls -- --test-threads=1
+cargo test -p osscse-embedded --features tls --test tls
 
 step "cargo doc --workspace --no-deps, warnings denied"
 RUSTDOCFLAGS="-D warnings" cargo doc --quiet --workspace --no-deps

@@ -24,6 +24,7 @@ extern crate alloc;
 mod fmt;
 
 pub mod cipher;
+pub mod clock;
 pub mod drbg;
 pub mod entropy;
 pub mod keys;
@@ -32,6 +33,7 @@ pub mod tls;
 pub mod upload;
 
 pub use cipher::LoadKey;
+pub use clock::{NoWallClock, WallClock};
 pub use drbg::{CtrDrbg, DrbgError, EntropyDrbg};
 pub use entropy::{EntropyError, HealthTestedSource, NoiseConfig, SampleWidth};
 pub use keys::{IvPrefix, KeyGenError, generate_material};

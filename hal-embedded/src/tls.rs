@@ -5,9 +5,10 @@
 //!   to it (ECDSA P-256/P-384 or Ed25519 signatures; embedded-tls's pure-Rust `rustpki`
 //!   verifier), that the leaf certificate's **common name equals the host** the request goes to
 //!   (`bucket.endpoint-host` in virtual-hosted style; note that `rustpki` compares the CN, not
-//!   the subjectAltName), and that it is valid at the signing time passed to
-//!   [`Uploader::put`](crate::Uploader::put). A failure ends the connection before any request
-//!   byte is written: [`UploadError::Tls`](crate::UploadError::Tls).
+//!   the subjectAltName), and that every certificate of the chain is valid at the time of the
+//!   connector's own [`WallClock`] (the application's RTC or network time; each connector has
+//!   its own, so connectors never share a clock). A failure ends the connection before any
+//!   request byte is written: [`UploadError::Tls`](crate::UploadError::Tls).
 //! * [`TlsConnector::insecure_without_server_verification`] accepts any server: an active
 //!   attacker can impersonate OSS and read the signed request (the body stays encrypted, and
 //!   signed payloads still stop them altering it undetected). Only for lab networks.
@@ -20,7 +21,7 @@
 //! Buffers: `read_buffer` must hold a full TLS record, 16 640 bytes (servers may send 16 KiB
 //! fragments); `write_buffer` of 4 096 bytes is enough for the uploader's records.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::marker::PhantomData;
 
 use embedded_io_async::{Read, Write};
 use embedded_tls::pki::CertVerifier;
@@ -31,6 +32,8 @@ use embedded_tls::{
 use osscse_core::Keystream;
 use rand_core::TryCryptoRng;
 use zeroize::Zeroize;
+
+pub use crate::clock::{NoWallClock, WallClock};
 
 /// Recommended size of the TLS read buffer: one full record.
 pub const READ_BUFFER_LEN: usize = 16_640;
@@ -44,16 +47,17 @@ enum Verification<'a> {
     None,
 }
 
-/// The TLS side of an [`Uploader`](crate::Uploader): verification policy, record buffers and
-/// the handshake randomness.
-pub struct TlsConnector<'a> {
+/// The TLS side of an [`Uploader`](crate::Uploader): verification policy, the wall clock `K`
+/// certificate validity is checked against, record buffers and the handshake randomness.
+pub struct TlsConnector<'a, K: WallClock> {
     verification: Verification<'a>,
     read_buffer: &'a mut [u8],
     write_buffer: &'a mut [u8],
     rng: TlsRng,
+    clock: PhantomData<K>,
 }
 
-impl core::fmt::Debug for TlsConnector<'_> {
+impl<K: WallClock> core::fmt::Debug for TlsConnector<'_, K> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TlsConnector")
             .field(
@@ -67,9 +71,10 @@ impl core::fmt::Debug for TlsConnector<'_> {
     }
 }
 
-impl<'a> TlsConnector<'a> {
+impl<'a, K: WallClock> TlsConnector<'a, K> {
     /// A connector that accepts only servers whose certificate chains to `ca_der` (an X.509
-    /// CA certificate, DER) and names the request host. Draws 48 bytes from `rng`.
+    /// CA certificate, DER), names the request host and is valid at `clock`'s time (when it
+    /// knows the time: see [`WallClock::now`]). Draws 48 bytes from `rng`.
     ///
     /// # Errors
     /// `rng`'s error (e.g. a latched health-test failure); no connector then.
@@ -77,31 +82,38 @@ impl<'a> TlsConnector<'a> {
         ca_der: &'a [u8],
         read_buffer: &'a mut [u8],
         write_buffer: &'a mut [u8],
+        clock: K,
         rng: &mut R,
     ) -> Result<Self, R::Error> {
+        let _ = clock;
         Ok(Self {
             verification: Verification::Pinned(ca_der),
             read_buffer,
             write_buffer,
             rng: TlsRng::from_rng(rng)?,
+            clock: PhantomData,
         })
     }
 
     /// **No server authentication**: TLS against eavesdroppers only; anyone who can intercept
     /// the connection can pose as OSS. Prefer [`TlsConnector::new`] with the CA of the endpoint.
+    /// `clock` is unused (nothing is verified); pass [`NoWallClock`].
     ///
     /// # Errors
     /// `rng`'s error.
     pub fn insecure_without_server_verification<R: TryCryptoRng + ?Sized>(
         read_buffer: &'a mut [u8],
         write_buffer: &'a mut [u8],
+        clock: K,
         rng: &mut R,
     ) -> Result<Self, R::Error> {
+        let _ = clock;
         Ok(Self {
             verification: Verification::None,
             read_buffer,
             write_buffer,
             rng: TlsRng::from_rng(rng)?,
+            clock: PhantomData,
         })
     }
 
@@ -119,20 +131,18 @@ impl<'a> TlsConnector<'a> {
         Ok(())
     }
 
-    /// Runs the handshake over `tcp` for `host`, checking the server at Unix time `now`.
+    /// Runs the handshake over `tcp` for `host`, checking the server at `K`'s time.
     pub(crate) async fn open<'c, C: Read + Write + 'c>(
         &'c mut self,
         tcp: C,
         host: &'c str,
-        now: u64,
     ) -> Result<TlsConnection<'c, C, Aes128GcmSha256>, TlsError> {
-        DeviceClock::set(now);
         let config = TlsConfig::new().with_server_name(host);
         let mut conn = TlsConnection::new(tcp, self.read_buffer, self.write_buffer);
         match self.verification {
             Verification::Pinned(ca) => {
                 let config = config.with_ca(Certificate::X509(ca));
-                let provider = Verifying {
+                let provider = Verifying::<K> {
                     rng: &mut self.rng,
                     verifier: CertVerifier::new(),
                 };
@@ -148,12 +158,12 @@ impl<'a> TlsConnector<'a> {
 }
 
 /// The certificate-checking provider.
-struct Verifying<'r> {
+struct Verifying<'r, K: WallClock> {
     rng: &'r mut TlsRng,
-    verifier: CertVerifier<Aes128GcmSha256, DeviceClock, MAX_CERT_CHAIN>,
+    verifier: CertVerifier<Aes128GcmSha256, ClockOf<K>, MAX_CERT_CHAIN>,
 }
 
-impl CryptoProvider for Verifying<'_> {
+impl<K: WallClock> CryptoProvider for Verifying<'_, K> {
     type CipherSuite = Aes128GcmSha256;
     // No client certificate: nothing is ever signed.
     type Signature = [u8; 0];
@@ -167,24 +177,13 @@ impl CryptoProvider for Verifying<'_> {
     }
 }
 
-/// Unix seconds of the last signing time, for certificate validity (0: unknown).
-static CLOCK: AtomicU32 = AtomicU32::new(0);
+/// embedded-tls reads its validity clock through a type (`TlsClock::now` takes no `self`):
+/// the connector's own `K`, never a process-global value that connectors would race on.
+struct ClockOf<K>(PhantomData<K>);
 
-/// The certificate-validity clock: the signing time of the upload in progress.
-struct DeviceClock;
-
-impl DeviceClock {
-    fn set(now: u64) {
-        CLOCK.store(u32::try_from(now).unwrap_or(u32::MAX), Ordering::Relaxed);
-    }
-}
-
-impl TlsClock for DeviceClock {
+impl<K: WallClock> TlsClock for ClockOf<K> {
     fn now() -> Option<u64> {
-        match CLOCK.load(Ordering::Relaxed) {
-            0 => None,
-            t => Some(u64::from(t)),
-        }
+        K::now()
     }
 }
 

@@ -33,6 +33,7 @@ use reqwless::client::HttpConnection;
 use reqwless::request::{Method, RequestBuilder};
 
 use crate::cipher::LoadKey;
+use crate::clock::{NoWallClock, WallClock};
 
 mod body;
 mod error;
@@ -100,18 +101,21 @@ pub enum PayloadSigning {
     UnsignedPayloadAlterableInTransit,
 }
 
-/// Uploads encrypted objects to one bucket over reqwless.
-pub struct Uploader<'a, T: TcpConnect + 'a, D: Dns + 'a> {
+/// Uploads encrypted objects to one bucket over reqwless. `K` is the wall clock the TLS
+/// connector checks certificate validity against ([`NoWallClock`] for plain HTTP).
+pub struct Uploader<'a, T: TcpConnect + 'a, D: Dns + 'a, K: WallClock = NoWallClock> {
     tcp: &'a T,
     dns: &'a D,
     target: Target<'a>,
     credentials: &'a Credentials,
     payload: PayloadSigning,
     #[cfg(feature = "tls")]
-    tls: Option<crate::tls::TlsConnector<'a>>,
+    tls: Option<crate::tls::TlsConnector<'a, K>>,
+    #[cfg(not(feature = "tls"))]
+    clock: core::marker::PhantomData<K>,
 }
 
-impl<T: TcpConnect, D: Dns> fmt::Debug for Uploader<'_, T, D> {
+impl<T: TcpConnect, D: Dns, K: WallClock> fmt::Debug for Uploader<'_, T, D, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Uploader")
             .field("target", &self.target)
@@ -125,6 +129,17 @@ impl<'a, T: TcpConnect + 'a, D: Dns + 'a> Uploader<'a, T, D> {
     /// An uploader over `tcp` and `dns` (plain HTTP), committing to each body with a signed
     /// `Content-MD5` ([`PayloadSigning::ContentMd5`]).
     pub fn new(tcp: &'a T, dns: &'a D, target: Target<'a>, credentials: &'a Credentials) -> Self {
+        Self::unconnected(tcp, dns, target, credentials)
+    }
+}
+
+impl<'a, T: TcpConnect + 'a, D: Dns + 'a, K: WallClock> Uploader<'a, T, D, K> {
+    fn unconnected(
+        tcp: &'a T,
+        dns: &'a D,
+        target: Target<'a>,
+        credentials: &'a Credentials,
+    ) -> Self {
         Self {
             tcp,
             dns,
@@ -133,28 +148,30 @@ impl<'a, T: TcpConnect + 'a, D: Dns + 'a> Uploader<'a, T, D> {
             payload: PayloadSigning::default(),
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(not(feature = "tls"))]
+            clock: core::marker::PhantomData,
         }
     }
 
-    /// An uploader over HTTPS: `tls` decides how the server is verified (see
-    /// [`crate::tls`]); the endpoint must be `https://`.
+    /// An uploader over HTTPS: `tls` decides how the server is verified and by which clock
+    /// (see [`crate::tls`]); the endpoint must be `https://`.
     #[cfg(feature = "tls")]
     pub fn new_with_tls(
         tcp: &'a T,
         dns: &'a D,
-        tls: crate::tls::TlsConnector<'a>,
+        tls: crate::tls::TlsConnector<'a, K>,
         target: Target<'a>,
         credentials: &'a Credentials,
     ) -> Self {
         Self {
             tls: Some(tls),
-            ..Self::new(tcp, dns, target, credentials)
+            ..Self::unconnected(tcp, dns, target, credentials)
         }
     }
 
     /// The TLS connector, e.g. to [reseed](crate::tls::TlsConnector::reseed) it.
     #[cfg(feature = "tls")]
-    pub fn tls_mut(&mut self) -> Option<&mut crate::tls::TlsConnector<'a>> {
+    pub fn tls_mut(&mut self) -> Option<&mut crate::tls::TlsConnector<'a, K>> {
         self.tls.as_mut()
     }
 
@@ -277,7 +294,7 @@ impl<'a, T: TcpConnect + 'a, D: Dns + 'a> Uploader<'a, T, D> {
             .map_err(|e| UploadError::Transport(reqwless::Error::Network(e.kind())))?;
         #[cfg(feature = "tls")]
         if let Some(tls) = self.tls.as_mut() {
-            let mut conn = tls.open(tcp, &host, now).await.map_err(UploadError::Tls)?;
+            let mut conn = tls.open(tcp, &host).await.map_err(UploadError::Tls)?;
             let result = exchange.run(&mut conn, rx_buf).await;
             // close_notify is a courtesy: the outcome is already known.
             let _ = conn.close().await;

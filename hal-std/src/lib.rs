@@ -67,7 +67,9 @@ pub mod store;
 pub mod transport;
 pub(crate) mod xml;
 
-pub use client::{Body, Client, ClientConfig, Endpoint, Request, Response, SignVersion};
+pub use client::{
+    Body, Client, ClientConfig, Endpoint, PayloadSigning, Request, Response, SignVersion,
+};
 /// CRC-64/XZ, the `x-oss-hash-crc64ecma` checksum (to compare local bytes with a stored object).
 pub use crc64::Crc64;
 pub use error::{Error, OssError, Result};

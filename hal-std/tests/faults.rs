@@ -188,18 +188,23 @@ fn reset_mid_upload_is_retried_with_byte_identical_ciphertext() {
         },
     );
     let faults: Faults = s.faults().clone();
-    // The retry (second opening of the source) finds the fault gone.
+    // Openings: the Content-MD5 pass (payload signing, the default), the cut attempt, and the
+    // retry, which finds the fault gone.
     let source = HookedSource {
         plain: &plain,
         opens: AtomicU32::new(0),
-        at: 2,
+        at: 3,
         hook: Box::new(move || faults.clear()),
     };
     let c = enc(&p.endpoint(), key_a());
     let r = c
         .put_source(BUCKET, "reset", &source, &PutOptions::default())
         .unwrap();
-    assert_eq!(source.opens.load(Ordering::SeqCst), 2, "exactly one retry");
+    assert_eq!(
+        source.opens.load(Ordering::SeqCst),
+        3,
+        "the digest pass and exactly one retry"
+    );
 
     let stored = s.object(BUCKET, "reset").unwrap();
     assert_eq!(stored.data.len(), plain.len());
@@ -233,6 +238,8 @@ fn reset_mid_upload_is_retried_with_byte_identical_ciphertext() {
         assert_eq!(first.header(h), second.header(h), "{h} resent unchanged");
         assert_eq!(first.header(h), stored.meta(h), "{h} stored");
     }
+    assert!(first.header("content-md5").is_some(), "a signed payload");
+    assert_eq!(first.header("content-md5"), second.header("content-md5"));
     assert_eq!(
         enc(&s.endpoint(), key_a())
             .get_object_bytes(BUCKET, "reset", None)

@@ -31,6 +31,9 @@ use osscse_core::wrap::AesGcmMasterKey;
 use osscse_core::wrap::RsaMasterKey;
 use osscse_embedded::{CtrDrbg, IvPrefix, SealedObject};
 
+#[cfg(feature = "upload")]
+mod upload;
+
 #[allow(dead_code)]
 mod fixture {
     include!("../fixture.rs");
@@ -215,10 +218,7 @@ fn main() -> ! {
         hprintln!("content_md5={}", text);
     }
     #[cfg(feature = "payload-md5")]
-    headers.push((
-        "Content-MD5",
-        core::str::from_utf8(&md5_text).unwrap_or(""),
-    ));
+    headers.push(("Content-MD5", core::str::from_utf8(&md5_text).unwrap_or("")));
     for (name, value) in sealed.envelope_headers() {
         headers.push((name, value.as_str()));
     }
@@ -244,6 +244,8 @@ fn main() -> ! {
     }
     #[cfg(feature = "payload-md5")]
     digest_cost();
+    #[cfg(feature = "upload")]
+    upload::put(&sealed, &mut drbg);
     hprintln!("heap_wrap_peak_bytes={}", wrap_peak);
     hprintln!("heap_peak_bytes={}", HEAP.peak());
     hprintln!("result=ok");
