@@ -99,9 +99,8 @@ pub(crate) fn read_with_osscse_std(server: &Server, key: &str) -> Vec<u8> {
     let keyring = osscse_std::keys::Keyring::new(private_key());
     let material = keyring.open(&env).unwrap();
     let mut plain = Vec::new();
-    osscse_std::object::plaintext_reader(response.into_reader(), Some(&material), 0, 0)
-        .read_to_end(&mut plain)
-        .unwrap();
+    response.into_reader().read_to_end(&mut plain).unwrap();
+    material.apply_at(0, &mut plain);
     plain
 }
 
