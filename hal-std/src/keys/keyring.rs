@@ -13,7 +13,7 @@ use crate::kms::AnyMasterKey;
 /// default key (used to write, and tried early on read) and any number of extra keys.
 ///
 /// To open an object, only the keys that **fit** it are tried: keys of the object's wrap-alg
-/// and, for RSA, whose modulus is as long as the wrapped values (a 3072-bit key for 384-byte
+/// and, for RSA, whose modulus is as long as a wrapped value (a 3072-bit key for 384-byte
 /// values). Of those, the keys whose matdesc equals the object's (semantically: `{"k": "v"}`
 /// written by Python matches `{"k":"v"}`) come first, then the default, then every other one;
 /// a key that turns out to be a wrong key is skipped for the next.
@@ -170,13 +170,16 @@ impl Keyring {
 }
 
 /// Whether `key` can be the key of an object wrapped with `alg` into values of `lens` bytes:
-/// the same algorithm and, for RSA, a modulus of exactly that many bytes.
+/// the same algorithm and, for RSA, a modulus as long as one of the wrapped values. One is
+/// enough: when the key's and the IV's wrapped lengths differ the envelope is damaged, and the
+/// key whose size one of them has reports that (`WrapError::WrappedLength`) instead of the
+/// search ending in a misleading "no key of this size".
 fn fits(key: &AnyMasterKey, alg: WrapAlg, lens: &[usize]) -> bool {
     key.wrap_alg() == alg
         && match key {
             AnyMasterKey::Rsa(k) => {
                 let modulus = usize::try_from(k.bits().div_ceil(8)).unwrap_or(usize::MAX);
-                lens.iter().all(|&n| n == modulus)
+                lens.contains(&modulus)
             }
             AnyMasterKey::Kms(_) | AnyMasterKey::AesGcm(_) => true,
         }
