@@ -1,6 +1,6 @@
 //! The wall clock a TLS connector checks certificate validity against.
 //!
-//! Each [`TlsConnector`](crate::tls::TlsConnector) and [`Uploader`](crate::Uploader) names its
+//! Each `TlsConnector` (feature `tls`) and [`Uploader`](crate::Uploader) names its
 //! clock as a type parameter: embedded-tls asks for the time through a function without
 //! `self`, so a value stored in a process-global would be shared by every connector (two
 //! connectors with different clocks would race). A device implements [`WallClock`] over its RTC
@@ -16,7 +16,7 @@ pub trait WallClock {
 
 /// No wall clock: certificate validity dates are not checked. The [`Uploader`](crate::Uploader)
 /// default (plain HTTP does not look at certificates) and the clock to give
-/// [`insecure_without_server_verification`](crate::tls::TlsConnector::insecure_without_server_verification).
+/// `TlsConnector::insecure_without_server_verification` (feature `tls`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoWallClock;
 
