@@ -21,6 +21,9 @@ pub const HEADER_UNENCRYPTED_CONTENT_MD5: &str =
 pub const HEADER_DATA_SIZE: &str = "x-oss-meta-client-side-encryption-data-size";
 /// `x-oss-meta-client-side-encryption-part-size` (multipart).
 pub const HEADER_PART_SIZE: &str = "x-oss-meta-client-side-encryption-part-size";
+/// The prefix every current envelope header shares (lowercase): what a copy must carry and a
+/// rewrap must replace.
+pub const HEADER_PREFIX: &str = "x-oss-meta-client-side-encryption-";
 
 /// The only content algorithm: AES-256-CTR without padding.
 pub const CEK_ALG_AES_CTR: &str = "AES/CTR/NoPadding";

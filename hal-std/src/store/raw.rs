@@ -51,7 +51,7 @@ impl OssStore {
         // must describe the layout, and no PutObject takes more than 5 GiB.
         let part_size = meta
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(CSE_PART_SIZE))
+            .find(|(n, _)| n.eq_ignore_ascii_case(osscse_core::envelope::HEADER_PART_SIZE))
             .and_then(|(_, v)| v.trim().parse::<u64>().ok())
             .filter(|p| *p > 0);
         if let Some(part_size) = part_size.filter(|p| len > *p) {
@@ -70,11 +70,6 @@ impl OssStore {
             .ok_or_else(|| crate::Error::Protocol(format!("PUT {key}: no CRC-64 of the body sent")))
     }
 }
-
-/// The envelope header that names the part size of a multipart upload.
-const CSE_PART_SIZE: &str = "x-oss-meta-client-side-encryption-part-size";
-/// Prefix of the envelope headers, sent again on every UploadPart.
-const CSE_PREFIX: &str = "x-oss-meta-client-side-encryption-";
 
 impl OssStore {
     /// [`Store::put_raw`] as a multipart upload in parts of `part_size` (aborted on failure).
@@ -97,7 +92,10 @@ impl OssStore {
             .map_err(|e| crate::Error::Protocol(format!("InitiateMultipartUpload: {e}")))?;
         let cse: Vec<&(String, String)> = meta
             .iter()
-            .filter(|(n, _)| n.to_ascii_lowercase().starts_with(CSE_PREFIX))
+            .filter(|(n, _)| {
+                n.to_ascii_lowercase()
+                    .starts_with(osscse_core::envelope::HEADER_PREFIX)
+            })
             .collect();
         let mut upload = || -> Result<u64> {
             let (mut parts, mut crc, mut sent) = (Vec::new(), 0u64, 0u64);

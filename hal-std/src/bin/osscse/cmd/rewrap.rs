@@ -22,9 +22,6 @@ use super::tree::{self, Report, Side, Status, TreeArgs};
 use crate::cli::{Global, KeyArgs};
 use crate::error::{CliError, Result};
 
-/// Prefix of the envelope headers (replaced); other `x-oss-meta-*` headers are kept.
-const CSE_PREFIX: &str = "x-oss-meta-client-side-encryption-";
-
 /// `osscse rewrap`.
 #[derive(Debug, Args)]
 pub(crate) struct RewrapArgs {
@@ -114,7 +111,7 @@ fn rewrap_one(store: &dyn Store, key: &str, old: &Keyring, new: &Keyring) -> Res
     let mut meta: Vec<(String, String)> = info
         .meta
         .iter()
-        .filter(|(n, _)| !n.starts_with(CSE_PREFIX))
+        .filter(|(n, _)| !n.starts_with(osscse_core::envelope::HEADER_PREFIX)) // other x-oss-meta-* headers are kept
         .cloned()
         .collect();
     meta.extend(next.headers().into_iter().map(|(n, v)| (n.to_owned(), v)));
