@@ -23,7 +23,7 @@ use osscse_std::blocking::{Client, EncryptionClient};
 use osscse_std::keys::{Keyring, load_rsa_key};
 use osscse_std::local::PutOptions;
 use osscse_std::{ClientConfig, Endpoint, Error, PayloadSigning, SignVersion};
-use osscse_tests::flip_proxy::FlipProxy;
+use osscse_tests::flip_proxy::{FlipProxy, RecordedRequest};
 use osscse_tests::{Config, Server};
 
 const BUCKET: &str = "bkt";
@@ -67,15 +67,12 @@ fn data(n: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// The `Content-MD5` value of the first request on `conn`, if it had one.
-fn content_md5(conn: &[u8]) -> Option<String> {
-    let end = conn.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&conn[..end]).ok()?;
-    head.lines().find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        n.eq_ignore_ascii_case("content-md5")
-            .then(|| v.trim().to_owned())
-    })
+/// The one request the proxy saw, which must be a PUT.
+fn only_put(proxy: &FlipProxy) -> RecordedRequest {
+    let reqs = proxy.requests();
+    assert_eq!(reqs.len(), 1, "one request: {reqs:?}");
+    assert_eq!(reqs[0].method(), "PUT");
+    reqs.into_iter().next().unwrap()
 }
 
 fn assert_invalid_digest(err: &Error) {
@@ -104,9 +101,8 @@ fn a_flipped_body_byte_is_refused_and_nothing_is_stored() {
             s.object(BUCKET, "o").is_none(),
             "{version:?}: nothing stored"
         );
-        let sent = proxy.recorded();
         assert!(
-            content_md5(&sent[0]).is_some(),
+            only_put(&proxy).header("content-md5").is_some(),
             "{version:?}: the PUT carried a digest"
         );
     }
@@ -122,9 +118,10 @@ fn without_the_flip_the_object_decrypts_and_its_digest_is_of_the_ciphertext() {
         .unwrap();
     let stored = s.object(BUCKET, "o").unwrap();
     assert_ne!(stored.data, plain);
-    let sent = proxy.recorded();
+    let put = only_put(&proxy);
+    assert_eq!(put.body, stored.data, "what went out is what is stored");
     assert_eq!(
-        content_md5(&sent[0]).as_deref(),
+        put.header("content-md5"),
         Some(Base64::encode_string(&Md5::digest(&stored.data)).as_str())
     );
     assert_eq!(
@@ -170,11 +167,19 @@ fn a_flipped_upload_part_is_refused_and_no_part_is_recorded() {
         .map(|n| through.upload_part(&ctx, n, &plain).unwrap())
         .collect();
     direct.complete_multipart(&ctx, &parts).unwrap();
-    let recorded = clean.recorded();
-    assert!(
-        recorded.iter().all(|conn| content_md5(conn).is_some()),
-        "every UploadPart carried a Content-MD5"
-    );
+    // Every request, on every connection the client's pool used (not only each connection's
+    // first: a pooled connection carries several parts, and the pool may open one it never
+    // uses), was an UploadPart with the digest of its body.
+    let reqs = clean.requests();
+    assert_eq!(reqs.len(), 3, "three UploadParts: {reqs:?}");
+    for req in &reqs {
+        assert_eq!(req.method(), "PUT");
+        assert_eq!(
+            req.header("content-md5"),
+            Some(Base64::encode_string(&Md5::digest(&req.body)).as_str()),
+            "every UploadPart carried the Content-MD5 of its body"
+        );
+    }
     assert_eq!(direct.get_object_bytes(BUCKET, "mp", None).unwrap(), plain);
 }
 
@@ -193,7 +198,7 @@ fn the_opt_out_sends_no_digest_and_a_flip_is_stored() {
     // Only the answer's CRC-64 tells, after OSS has already stored the altered body.
     assert!(matches!(err, Error::CrcMismatch { .. }), "{err:?}");
     assert_eq!(proxy.flips(), 1);
-    assert_eq!(content_md5(&proxy.recorded()[0]), None);
+    assert_eq!(only_put(&proxy).header("content-md5"), None);
     // AES-CTR: the flipped ciphertext bit is the same plaintext bit, and decryption succeeds.
     let got = signed(&s.endpoint())
         .get_object_bytes(BUCKET, "o", None)

@@ -88,6 +88,21 @@ impl FlipProxy {
             .unwrap_or_default()
     }
 
+    /// Every request clients sent, as recorded before any flip: connection by connection in the
+    /// order the proxy accepted them, and within a connection in the order sent. Connections
+    /// that carried no bytes are left out: an HTTP client's pool may open a connection it then
+    /// never uses (hyper starts a connect while it waits for an idle one, and keeps whichever
+    /// is ready first), so "the first connection" is not "the first request".
+    ///
+    /// Bodies are framed by `Content-Length` or `Transfer-Encoding: chunked` (decoded); a
+    /// request cut short keeps the body bytes that arrived.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.recorded()
+            .iter()
+            .flat_map(|conn| split_requests(conn))
+            .collect()
+    }
+
     /// How many body bytes the proxy has flipped.
     pub fn flips(&self) -> u64 {
         self.shared.flips.load(Ordering::SeqCst)
@@ -102,6 +117,93 @@ impl Drop for FlipProxy {
         if let Some(h) = self.accept.take() {
             let _ = h.join();
         }
+    }
+}
+
+/// One request a client sent through the proxy (before any flip).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// The request line and headers, without the blank line that ends them.
+    pub head: String,
+    /// The body (de-chunked when it was sent chunked).
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The method of the request line (`PUT`, `GET`, ...).
+    pub fn method(&self) -> &str {
+        self.head.split(' ').next().unwrap_or("")
+    }
+
+    /// The first header named `name` (ASCII case-insensitive), trimmed.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Splits one connection's client bytes into requests.
+fn split_requests(mut conn: &[u8]) -> Vec<RecordedRequest> {
+    let mut out = Vec::new();
+    while let Some(end) = conn.windows(4).position(|w| w == b"\r\n\r\n") {
+        let head = String::from_utf8_lossy(&conn[..end]).into_owned();
+        let rest = &conn[end + 4..];
+        let mut req = RecordedRequest {
+            head,
+            body: Vec::new(),
+        };
+        let chunked = req
+            .header("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        let used = if chunked {
+            dechunk(rest, &mut req.body)
+        } else {
+            let len = req
+                .header("content-length")
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+                .min(rest.len());
+            req.body.extend_from_slice(&rest[..len]);
+            len
+        };
+        out.push(req);
+        conn = &rest[used..];
+    }
+    out
+}
+
+/// Decodes a chunked body from `input` into `body`; returns the bytes consumed (all of
+/// `input` when it ends early).
+fn dechunk(input: &[u8], body: &mut Vec<u8>) -> usize {
+    let mut at = 0;
+    loop {
+        let Some(eol) = input[at..].windows(2).position(|w| w == b"\r\n") else {
+            return input.len();
+        };
+        let line = String::from_utf8_lossy(&input[at..at + eol]);
+        let size = line.split(';').next().unwrap_or("").trim();
+        let Ok(size) = usize::from_str_radix(size, 16) else {
+            return input.len();
+        };
+        at += eol + 2;
+        if size == 0 {
+            // Trailers (if any) end with an empty line.
+            return match input[at..].windows(2).position(|w| w == b"\r\n") {
+                Some(0) => at + 2,
+                _ => input[at..]
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map_or(input.len(), |p| at + p + 4),
+            };
+        }
+        let end = (at + size).min(input.len());
+        body.extend_from_slice(&input[at..end]);
+        if end < at + size {
+            return input.len();
+        }
+        at = (end + 2).min(input.len());
     }
 }
 
@@ -159,4 +261,33 @@ fn relay(
     let _ = server.shutdown(Shutdown::Write);
     let _ = back.join();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_requests;
+
+    #[test]
+    fn requests_are_split_by_length_and_by_chunks() {
+        let conn = b"PUT /a HTTP/1.1\r\nContent-Length: 3\r\nContent-MD5: x\r\n\r\nabc\
+GET /b HTTP/1.1\r\nHost: h\r\n\r\n\
+PUT /c HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n2;ext=1\r\nde\r\n1\r\nf\r\n0\r\n\r\n\
+PUT /d HTTP/1.1\r\nContent-Length: 9\r\n\r\nshort";
+        let reqs = split_requests(conn);
+        let got: Vec<_> = reqs
+            .iter()
+            .map(|r| (r.method(), r.header("content-md5"), r.body.as_slice()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("PUT", Some("x"), &b"abc"[..]),
+                ("GET", None, &b""[..]),
+                ("PUT", None, &b"def"[..]),
+                ("PUT", None, &b"short"[..]),
+            ]
+        );
+        assert!(split_requests(b"").is_empty());
+        assert!(split_requests(b"PUT / HTTP/1.1\r\nContent-Le").is_empty());
+    }
 }
