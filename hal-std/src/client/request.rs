@@ -28,8 +28,10 @@ pub struct Request<'a> {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Body<'a>,
-    /// Compare the answer's `x-oss-hash-crc64ecma` with the CRC-64 of the body sent (PutObject,
-    /// UploadPart); off for requests whose answer describes something else (Complete).
+    /// Compare the answer's `x-oss-hash-crc64ecma` with the CRC-64 of the body sent: on for a
+    /// `PUT` with a body (PutObject, UploadPart), whose answer carries the CRC-64 of exactly that
+    /// body; off for a `POST` (CompleteMultipartUpload and AppendObject answer with the CRC-64 of
+    /// the whole object, not of the XML or the appended bytes sent).
     pub check_upload_crc: bool,
 }
 
@@ -61,11 +63,12 @@ impl<'a> Request<'a> {
         self
     }
 
-    /// Sets the body (and turns on the upload CRC check).
+    /// Sets the body, and turns on the upload CRC check for a `PUT` (see
+    /// [`Request::check_upload_crc`]).
     #[must_use]
     pub fn body(mut self, body: Body<'a>) -> Self {
         self.body = body;
-        self.check_upload_crc = true;
+        self.check_upload_crc = self.method.eq_ignore_ascii_case("PUT");
         self
     }
 }

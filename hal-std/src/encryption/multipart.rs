@@ -177,11 +177,11 @@ impl EncryptionClient {
         let mut parts = parts.to_vec();
         parts.sort_by_key(|p| p.part_number);
         let body = xml::complete_body(&parts);
-        let mut req = Request::new("POST", Some(&ctx.bucket), Some(&ctx.key))
+        // A POST: the answer's CRC-64 is the object's, checked below against the parts'.
+        let req = Request::new("POST", Some(&ctx.bucket), Some(&ctx.key))
             .query("uploadId", &ctx.upload_id)
             .body(Body::Bytes(body.as_bytes()))
             .header("content-type", "application/xml");
-        req.check_upload_crc = false;
         let resp = self.client.send(req).await?;
         let combined = parts.iter().try_fold(0u64, |acc, p| {
             p.crc64.map(|c| crc64::combine(acc, c, p.size))

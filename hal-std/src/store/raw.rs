@@ -140,12 +140,11 @@ impl OssStore {
                 });
             }
             let xml = crate::xml::complete_body(&parts);
-            let mut done = Request::new("POST", bucket, Some(key))
+            // A POST: the answer's CRC-64 is the object's (checked here), not the XML's.
+            let done = Request::new("POST", bucket, Some(key))
                 .query("uploadId", &upload_id)
                 .header("Content-Type", "application/xml")
                 .body(Body::Bytes(xml.as_bytes()));
-            // The answer's CRC-64 is the object's, not the request body's.
-            done.check_upload_crc = false;
             let resp = client.send(done)?;
             match resp.crc64() {
                 Some(server) if server != crc => Err(crate::Error::CrcMismatch {
