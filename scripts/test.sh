@@ -47,6 +47,8 @@ cargo clippy --quiet -p osscse-core --lib --no-default-features -- -D warnings
 for pkg in osscse-std osscse-tests osscse-embedded osscse-benches; do
   cargo clippy --quiet -p "$pkg" --all-targets -- -D warnings
 done
+# osscse-std without its default features: RSA unwraps on the pure-Rust `rsa` crate, no CLI.
+cargo clippy --quiet -p osscse-std --lib --tests --no-default-features -- -D warnings
 
 step "no_std: osscse-core for Cortex-M4F (with RSA) and Cortex-M0 (without RSA), both with the AES-GCM wrap"
 cargo build --quiet -p osscse-core --target thumbv7em-none-eabihf --features rsa,sign,async,aes-gcm-wrap
@@ -67,6 +69,8 @@ cargo test -p osscse-core --all-features
 
 step "tests: osscse-std and the osscse CLI"
 cargo test -p osscse-std
+# The keys without AWS-LC (feature aws-lc off): the same tests on the `rsa` crate.
+cargo test -p osscse-std --no-default-features --lib keys
 
 step "tests: osscse-tests (loopback server with the official SDKs)"
 cargo test -p osscse-tests

@@ -7,12 +7,14 @@ mod error;
 mod file;
 mod keyring;
 mod rsa;
+mod rsa_key;
 mod symmetric;
 
 pub use error::KeyError;
 pub use file::{permission_warning, read_key_file, write_key_file};
 pub use keyring::Keyring;
 pub use rsa::{GeneratedKeyPair, generate_rsa, load_rsa_key};
+pub use rsa_key::RsaKey;
 pub use symmetric::{
     SymmetricKeyEncoding, encode_symmetric_key, generate_symmetric_key, load_symmetric_key,
     parse_symmetric_key,

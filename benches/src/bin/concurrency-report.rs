@@ -1,14 +1,16 @@
 //! One-run concurrency report through the loopback OSS server (osscse-tests): 2,000 encrypted
 //! 4 KiB objects put, then got, with 64 requests in flight, by
 //!
-//! * the async client (tokio, 64 futures in flight on one client),
+//! * the async client (tokio, 64 tasks in flight sharing one client),
 //! * the blocking facade (64 threads sharing one client),
 //! * the official Python v2 `EncryptionClient` (64 threads),
 //!
 //! each in its own process (so its peak RSS is its own; the server runs in this process).
+//! The osscse clients run ROUNDS (default 3) interleaved times each; the report takes the
+//! median objects/s and the largest peak RSS.
 //!
 //! ```text
-//! cargo run --release -p osscse-benches --bin concurrency-report [-- OBJECTS [IN_FLIGHT]]
+//! cargo run --release -p osscse-benches --bin concurrency-report [-- OBJECTS [IN_FLIGHT [ROUNDS]]]
 //! ```
 //! The last line is `async_ops=… blocking_ops=… python_ops=… ratio_python=… peak_rss_mib=…`
 //! (objects/s counting each put and each get; ratio_python = async/python; peak_rss_mib is
@@ -29,9 +31,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::StreamExt;
 use osscse_core::sign::Credentials;
-use osscse_std::keys::{Keyring, generate_rsa, load_rsa_key};
+use osscse_core::wrap;
+use osscse_std::keys::{Keyring, RsaKey, SysRng, generate_rsa, load_rsa_key};
 use osscse_std::local::PutOptions;
 use osscse_std::{ClientConfig, Endpoint};
 use osscse_tests::{Config, Server};
@@ -99,32 +101,33 @@ fn child_async(endpoint: &str, keys: Keyring, n: usize, jobs: usize) -> f64 {
             osscse_std::Client::new(config(endpoint), Credentials::new("ak", "sk")).unwrap();
         let c = osscse_std::encryption::EncryptionClient::new(client, keys);
         let t = Instant::now();
-        futures_util::stream::iter(0..n)
-            .map(|i| {
-                let c = c.clone();
-                async move {
-                    c.put_source(BUCKET, &format!("a/{i}"), &body(i), &PutOptions::default())
-                        .await
-                        .unwrap();
+        // One task per object, at most `jobs` alive: how a tokio service runs requests, so
+        // the runtime's workers share the signing, parsing and decryption (futures polled
+        // inside one task, as `buffer_unordered` does, all run on that task's thread).
+        let mut tasks = tokio::task::JoinSet::new();
+        for get in [false, true] {
+            for i in 0..n {
+                if tasks.len() >= jobs {
+                    tasks.join_next().await.unwrap().unwrap();
                 }
-            })
-            .buffer_unordered(jobs)
-            .collect::<Vec<()>>()
-            .await;
-        futures_util::stream::iter(0..n)
-            .map(|i| {
                 let c = c.clone();
-                async move {
-                    let got = c
-                        .get_object_bytes(BUCKET, &format!("a/{i}"), None)
-                        .await
-                        .unwrap();
-                    assert_eq!(got, body(i));
-                }
-            })
-            .buffer_unordered(jobs)
-            .collect::<Vec<()>>()
-            .await;
+                tasks.spawn(async move {
+                    let key = format!("a/{i}");
+                    if get {
+                        let got = c.get_object_bytes(BUCKET, &key, None).await.unwrap();
+                        assert_eq!(got, body(i));
+                    } else {
+                        c.put_source(BUCKET, &key, &body(i), &PutOptions::default())
+                            .await
+                            .unwrap();
+                    }
+                });
+            }
+            // Every put is done before the first get, as with the blocking facade.
+            while let Some(done) = tasks.join_next().await {
+                done.unwrap();
+            }
+        }
         (2 * n) as f64 / t.elapsed().as_secs_f64()
     })
 }
@@ -162,6 +165,13 @@ fn child_blocking(endpoint: &str, keys: Keyring, n: usize, jobs: usize) -> f64 {
     (2 * n) as f64 / t.elapsed().as_secs_f64()
 }
 
+/// The median objects/s and the largest peak RSS of several runs.
+fn median_and_peak(runs: &mut [(f64, f64)]) -> (f64, f64) {
+    let peak = runs.iter().map(|r| r.1).fold(0.0, f64::max);
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    (runs[runs.len() / 2].0, peak)
+}
+
 /// `ops_per_s=… rss_kib=…` of a child's last line.
 fn parse(out: &str) -> (f64, f64) {
     let line = out.lines().last().unwrap_or_default();
@@ -195,6 +205,7 @@ fn main() {
     }
     let n: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(2000);
     let jobs: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(64);
+    let rounds: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
     let server = Server::start(Config::new("ak", "sk")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pair = generate_rsa(2048).unwrap();
@@ -203,24 +214,34 @@ fn main() {
     std::fs::write(&private, pair.private_pem.as_bytes()).unwrap();
     std::fs::write(&public, &pair.public_pem).unwrap();
     // Where a read's CPU goes: each get unwraps the data key and the IV (two RSA-2048
-    // private-key operations), on top of any HTTP work.
-    let (seal_ms, unwrap_ms) = {
-        let keys = Keyring::new(load_rsa_key(&private).unwrap());
-        let rounds = 20;
+    // private-key operations), on top of any HTTP work. Timed with the keyring's key (AWS-LC
+    // with osscse-std's default feature `aws-lc`) and with the pure-Rust `rsa` crate.
+    let samples = 50;
+    let per_object = |f: &mut dyn FnMut()| {
+        f(); // first use: library initialisation and the key's Montgomery contexts
         let t = Instant::now();
-        for _ in 0..rounds {
-            keys.seal_new().unwrap();
+        for _ in 0..samples {
+            f();
         }
-        let seal = t.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds);
-        let (_, envelope) = keys.seal_new().unwrap();
-        let t = Instant::now();
-        for _ in 0..rounds {
-            keys.open(&envelope).unwrap();
-        }
-        (seal, t.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds))
+        t.elapsed().as_secs_f64() * 1000.0 / f64::from(samples)
     };
+    let core_key = load_rsa_key(&private).unwrap();
+    let host_key = RsaKey::new(core_key.clone());
+    let keys = Keyring::new(host_key.clone());
+    let seal_ms = per_object(&mut || {
+        keys.seal_new().unwrap();
+    });
+    let (_, envelope) = keys.seal_new().unwrap();
+    let unwrap_ms = per_object(&mut || {
+        keys.open(&envelope).unwrap();
+    });
+    let rsa_crate_ms = per_object(&mut || {
+        wrap::open(&core_key, &envelope, &mut SysRng).unwrap();
+    });
     println!(
-        "one object's RSA wrap (key + IV, one thread): {seal_ms:.2} ms, unwrap: {unwrap_ms:.2} ms"
+        "one object's RSA wrap (key + IV, one thread): {seal_ms:.2} ms, unwrap: {unwrap_ms:.2} ms \
+         ({}; the rsa crate: {rsa_crate_ms:.2} ms)",
+        host_key.unwrap_backend()
     );
     let me = std::env::current_exe().unwrap();
     let child = |variant: &str| {
@@ -242,11 +263,26 @@ fn main() {
         );
         parse(&String::from_utf8_lossy(&out.stdout))
     };
-    let (async_ops, async_rss) = child("async");
-    println!("async client:    {async_ops:.0} objects/s, peak RSS {async_rss:.1} MiB");
-    let (blocking_ops, blocking_rss) = child("blocking");
+    // Interleaved rounds, median objects/s and largest RSS of each: one run of each is
+    // within a few percent of the other and of itself, which a single sample cannot resolve.
+    let (mut async_runs, mut blocking_runs) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let a = child("async");
+        let b = child("blocking");
+        println!(
+            "round {round}: async {:.0} objects/s ({:.1} MiB), blocking {:.0} objects/s ({:.1} MiB)",
+            a.0, a.1, b.0, b.1
+        );
+        async_runs.push(a);
+        blocking_runs.push(b);
+    }
+    let (async_ops, async_rss) = median_and_peak(&mut async_runs);
+    let (blocking_ops, blocking_rss) = median_and_peak(&mut blocking_runs);
     println!(
-        "blocking facade: {blocking_ops:.0} objects/s, peak RSS {blocking_rss:.1} MiB ({jobs} threads)"
+        "async client:    {async_ops:.0} objects/s, peak RSS {async_rss:.1} MiB (median of {rounds})"
+    );
+    println!(
+        "blocking facade: {blocking_ops:.0} objects/s, peak RSS {blocking_rss:.1} MiB ({jobs} threads, median of {rounds})"
     );
     let (python_ops, python_rss) = match osscse_tests::python::interpreter() {
         Some(py) => {

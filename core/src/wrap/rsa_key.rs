@@ -169,6 +169,24 @@ impl RsaMasterKey {
         &self.public
     }
 
+    /// The private key, when held: for a host that runs the PKCS#1 v1.5 private-key
+    /// operation with another implementation (osscse-std does it with AWS-LC). Such a host
+    /// must call [`RsaMasterKey::check_unwrap`] first, as [`MasterKey::unwrap`] does.
+    pub fn private_key(&self) -> Option<&PrivateKey> {
+        self.private.as_ref()
+    }
+
+    /// The checks [`MasterKey::unwrap`] makes before decrypting, without decrypting: the
+    /// private key is held, its size meets the unwrap policy, and `wrapped` is exactly as long
+    /// as the modulus.
+    ///
+    /// # Errors
+    /// [`WrapError::PublicKeyOnly`], [`WrapError::KeyTooSmall`] or
+    /// [`WrapError::WrappedLength`].
+    pub fn check_unwrap(&self, wrapped: &[u8]) -> Result<(), WrapError> {
+        self.private_for_unwrap(wrapped).map(|_| ())
+    }
+
     fn private_for_unwrap(&self, wrapped: &[u8]) -> Result<&PrivateKey, WrapError> {
         let private = self.private.as_ref().ok_or(WrapError::PublicKeyOnly)?;
         if self.bits() < self.policy.min_unwrap_bits {

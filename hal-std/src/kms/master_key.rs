@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use super::{KmsClient, KmsError};
 use crate::error::Error;
+use crate::keys::RsaKey;
 
 /// How [`KmsMasterKey`] writes the key and start headers (reading accepts both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -177,8 +178,8 @@ pub fn open_legacy(
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 pub enum AnyMasterKey {
-    /// `RSA/NONE/PKCS1Padding`.
-    Rsa(osscse_core::wrap::RsaMasterKey),
+    /// `RSA/NONE/PKCS1Padding` (unwrapping through AWS-LC where it can, [`RsaKey`]).
+    Rsa(RsaKey),
     /// `KMS/ALICLOUD`.
     Kms(KmsMasterKey),
     /// `AES/GCM/NoPadding`: a symmetric AES-256 CMK (docs/symmetric.md).
@@ -193,6 +194,12 @@ impl From<osscse_core::wrap::AesGcmMasterKey> for AnyMasterKey {
 
 impl From<osscse_core::wrap::RsaMasterKey> for AnyMasterKey {
     fn from(k: osscse_core::wrap::RsaMasterKey) -> Self {
+        Self::Rsa(RsaKey::new(k))
+    }
+}
+
+impl From<RsaKey> for AnyMasterKey {
+    fn from(k: RsaKey) -> Self {
         Self::Rsa(k)
     }
 }
