@@ -130,6 +130,14 @@ pub struct DownloadOptions {
     pub chunk_size: Option<u64>,
     /// Ranged GETs in flight at once (default 4; tasks, not threads).
     pub jobs: Option<usize>,
+    /// Skip the `fsync` of the finished file and of its directory around the rename. By
+    /// default (`false`) both are synced, so even a power loss leaves `dest` old or new, whole;
+    /// the sync waits for the whole file to reach the disk (on the report machine about as
+    /// long as the download itself). With `true` a crash of the *process* still leaves `dest`
+    /// as it was (nothing is renamed before verification), but a crash of the *machine* may
+    /// leave a new name with unwritten data, as with tools that never sync (curl, rclone's
+    /// default).
+    pub no_fsync: bool,
 }
 
 /// The async OSS encryption client. Clones share the connection pool and the keyring.

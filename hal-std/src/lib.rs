@@ -68,7 +68,7 @@ pub mod transport;
 pub(crate) mod xml;
 
 pub use client::{
-    Body, Client, ClientConfig, Endpoint, PayloadSigning, Request, Response, SignVersion,
+    Body, Client, ClientConfig, Endpoint, PayloadSigning, Replay, Request, Response, SignVersion,
 };
 /// CRC-64/XZ, the `x-oss-hash-crc64ecma` checksum (to compare local bytes with a stored object).
 pub use crc64::Crc64;

@@ -302,6 +302,7 @@ async fn chunked_downloads_check_every_content_range() {
         let opts = DownloadOptions {
             chunk_size: Some(16 * 1024),
             jobs: Some(2),
+            ..DownloadOptions::default()
         };
         let err = c
             .download_file(BUCKET, "o", &dest, &opts, None)
@@ -545,6 +546,7 @@ async fn a_dropped_download_leaves_the_destination_as_it_was() {
     let opts = DownloadOptions {
         chunk_size: Some(16 * 1024),
         jobs: Some(2),
+        ..DownloadOptions::default()
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let watcher = {

@@ -342,6 +342,7 @@ fn connection_cut_mid_download_is_refetched_whole_or_fails_typed() {
     let opts = DownloadOptions {
         chunk_size: Some(65_536),
         jobs: Some(1),
+        ..DownloadOptions::default()
     };
 
     // One cut, inside the first chunk's body (HEAD and GET headers are far below 20,000 bytes): the
@@ -468,6 +469,7 @@ fn wrong_crc_header_on_download_is_detected() {
     let opts = DownloadOptions {
         chunk_size: Some(4096),
         jobs: Some(2),
+        ..DownloadOptions::default()
     };
     match enc(&s.endpoint(), key_a()).download_file(BUCKET, "o", &dest, &opts, None) {
         Err(Error::CrcMismatch { server, client, .. }) => {
@@ -551,6 +553,7 @@ fn server_ignoring_range_never_yields_wrong_bytes() {
     let opts = DownloadOptions {
         chunk_size: Some(4096),
         jobs: Some(1),
+        ..DownloadOptions::default()
     };
     match enc(&s.endpoint(), key_a()).download_file(BUCKET, "o", &dest, &opts, None) {
         Err(Error::Protocol(msg)) => assert!(msg.contains("200"), "{msg}"),
@@ -561,6 +564,7 @@ fn server_ignoring_range_never_yields_wrong_bytes() {
     let opts = DownloadOptions {
         chunk_size: Some(16_384),
         jobs: Some(1),
+        ..DownloadOptions::default()
     };
     assert_eq!(
         enc(&s.endpoint(), key_a())
@@ -891,6 +895,7 @@ fn failed_download_keeps_the_old_destination_and_leaves_no_file() {
     let opts = DownloadOptions {
         chunk_size: Some(8192),
         jobs: Some(2),
+        ..DownloadOptions::default()
     };
 
     // An existing destination and a download that fails verification: old contents stay.

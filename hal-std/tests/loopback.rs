@@ -326,15 +326,19 @@ fn multipart_with_identical_envelopes_and_parallel_download() {
     );
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("mp.bin");
-    let opts = DownloadOptions {
-        chunk_size: Some(65_536 + 16),
-        jobs: Some(3),
-    };
-    assert_eq!(
-        c.download_file(BUCKET, "mp", &dest, &opts, None).unwrap(),
-        1_000_000
-    );
-    assert_eq!(std::fs::read(&dest).unwrap(), plain);
+    // Synced (the default) and not: the same bytes either way, over an existing file too.
+    for no_fsync in [false, true] {
+        let opts = DownloadOptions {
+            chunk_size: Some(65_536 + 16),
+            jobs: Some(3),
+            no_fsync,
+        };
+        assert_eq!(
+            c.download_file(BUCKET, "mp", &dest, &opts, None).unwrap(),
+            1_000_000
+        );
+        assert_eq!(std::fs::read(&dest).unwrap(), plain, "no_fsync {no_fsync}");
+    }
 }
 
 #[test]

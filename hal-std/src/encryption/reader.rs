@@ -89,8 +89,19 @@ impl AsyncRead for PlainReader {
         let this = self.get_mut();
         loop {
             if !this.pending.is_empty() {
+                // Straight from the received frame into the caller's buffer: decrypted out of
+                // place (the copy is the decryption) or copied when the object is plain.
                 let n = buf.remaining().min(this.pending.len());
-                buf.put_slice(&this.pending[..n]);
+                let src = &this.pending[..n];
+                match &mut this.keystream {
+                    Some(ks) => {
+                        let dst = buf.initialize_unfilled_to(n);
+                        ks.apply_to(src, &mut dst[..n])
+                            .map_err(|e| to_io(Error::Core(e)))?;
+                        buf.advance(n);
+                    }
+                    None => buf.put_slice(src),
+                }
                 this.pending.advance(n);
                 return Poll::Ready(Ok(()));
             }
@@ -98,7 +109,7 @@ impl AsyncRead for PlainReader {
                 return Poll::Ready(Ok(()));
             }
             match ready!(this.body.poll_next_unpin(cx)) {
-                Some(Ok(chunk)) => {
+                Some(Ok(mut chunk)) => {
                     this.crc.update(&chunk);
                     if this.crc.len() > this.expected_len {
                         this.done = true;
@@ -107,16 +118,19 @@ impl AsyncRead for PlainReader {
                             actual: this.crc.len(),
                         })));
                     }
-                    let mut data = chunk.to_vec();
-                    if let Some(ks) = &mut this.keystream {
-                        ks.apply(&mut data);
-                    }
+                    // The block-alignment bytes before the caller's range: skipped, and the
+                    // keystream moved past them.
                     let drop = usize::try_from(this.skip)
                         .unwrap_or(usize::MAX)
-                        .min(data.len());
-                    this.skip -= drop as u64;
-                    data.drain(..drop);
-                    this.pending = Bytes::from(data);
+                        .min(chunk.len());
+                    if drop > 0 {
+                        this.skip -= drop as u64;
+                        chunk.advance(drop);
+                        if let Some(ks) = &mut this.keystream {
+                            ks.seek(ks.position() + drop as u64);
+                        }
+                    }
+                    this.pending = chunk;
                 }
                 Some(Err(e)) => {
                     this.done = true;

@@ -5,10 +5,10 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use osscse_core::content::{ContentMaterial, MultipartPlan};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::checkpoint::{Checkpoint, mtime_secs};
 use super::object::parse_content_range;
@@ -131,6 +131,7 @@ impl EncryptionClient {
                 (ctx, Vec::new())
             }
         };
+        let ctx = Arc::new(ctx);
         let r = self
             .upload_parts(&ctx, &done, &source, opts, progress)
             .await;
@@ -153,7 +154,7 @@ impl EncryptionClient {
 
     async fn upload_parts(
         &self,
-        ctx: &MultipartContext,
+        ctx: &Arc<MultipartContext>,
         done: &[PartInfo],
         source: &FileSource,
         opts: &UploadOptions,
@@ -176,17 +177,35 @@ impl EncryptionClient {
             }
         }
         let jobs = opts.jobs.unwrap_or(4).clamp(1, 64);
-        let uploaded: Vec<PartInfo> = stream::iter(todo)
-            .map(|n| async move {
-                let info = self.upload_part(ctx, n, source).await?;
-                if let Some(cb) = progress {
-                    cb(info.size);
+        // One task per part, at most `jobs` alive: the parts' digest pass, encryption and
+        // CRC-64 then run on all of the runtime's workers, not on the one thread that polls
+        // this future. Dropping this future drops the set, which aborts the parts in flight.
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut todo = todo.into_iter();
+        let mut uploaded: Vec<PartInfo> = Vec::new();
+        loop {
+            while tasks.len() < jobs
+                && let Some(n) = todo.next()
+            {
+                let (this, ctx, source) = (self.clone(), Arc::clone(ctx), source.clone());
+                tasks.spawn(async move { this.upload_part(&ctx, n, &source).await });
+            }
+            let info = match tasks.join_next().await {
+                None => break,
+                Some(Ok(part)) => part?,
+                Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Some(Err(_)) => {
+                    return Err(Error::io(
+                        "uploading a part",
+                        std::io::Error::other("the tokio runtime is shutting down"),
+                    ));
                 }
-                Ok::<_, Error>(info)
-            })
-            .buffer_unordered(jobs)
-            .try_collect()
-            .await?;
+            };
+            if let Some(cb) = progress {
+                cb(info.size);
+            }
+            uploaded.push(info);
+        }
         results.extend(uploaded);
         self.complete_multipart(ctx, &results).await
     }
@@ -219,11 +238,16 @@ impl EncryptionClient {
             .tempfile_in(dir)
             .map_err(|e| Error::io(format!("creating a temporary file in {}", dir.display()), e))?;
         let tmp_path = tmp.path().to_path_buf();
+        let out = Arc::new(
+            tmp.as_file()
+                .try_clone()
+                .map_err(|e| Error::io(format!("opening {}", tmp_path.display()), e))?,
+        );
         let etag = info.etag.clone();
         let attempts = self.client.config().retry.max_attempts.max(1);
         let jobs = opts.jobs.unwrap_or(4).clamp(1, 64);
         let material = material.as_ref();
-        let (tmp_ref, etag_ref) = (&tmp_path, etag.as_deref());
+        let (tmp_ref, etag_ref, out_ref) = (&tmp_path, etag.as_deref(), &out);
         let crcs: Vec<Crc64> = stream::iter(0..size.div_ceil(chunk))
             .map(|i| async move {
                 let offset = i * chunk;
@@ -240,7 +264,7 @@ impl EncryptionClient {
                 // If-Match), so nothing is spliced from two versions of the object.
                 let mut attempt = 1;
                 let crc = loop {
-                    match self.fetch_chunk(&c, material, tmp_ref).await {
+                    match self.fetch_chunk(&c, material, out_ref, tmp_ref).await {
                         Ok(crc) => break crc,
                         Err(
                             Error::Truncated { .. } | Error::Transport { .. } | Error::Io { .. },
@@ -281,12 +305,16 @@ impl EncryptionClient {
                 client: combined,
             });
         }
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
+        if !opts.no_fsync {
+            tmp.as_file()
+                .sync_all()
+                .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
+        }
         tmp.persist(dest)
             .map_err(|e| Error::io(format!("renaming into {}", dest.display()), e.error))?;
-        sync_dir(dir);
+        if !opts.no_fsync {
+            sync_dir(dir);
+        }
         Ok(size)
     }
 
@@ -294,6 +322,7 @@ impl EncryptionClient {
         &self,
         c: &Chunk<'_>,
         material: Option<&ContentMaterial>,
+        out: &Arc<std::fs::File>,
         tmp_path: &Path,
     ) -> Result<Crc64> {
         let last = c.offset + c.len - 1;
@@ -332,21 +361,34 @@ impl EncryptionClient {
             None,
             "ranged download",
         );
-        let mut out = tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(tmp_path)
-            .await
-            .map_err(|e| Error::io(format!("writing {}", tmp_path.display()), e))?;
-        out.seek(std::io::SeekFrom::Start(c.offset))
-            .await
-            .map_err(|e| Error::io("seeking", e))?;
-        let mut out = tokio::io::BufWriter::with_capacity(1 << 20, out);
-        tokio::io::copy(&mut reader, &mut out)
-            .await
-            .map_err(|e| from_io("downloading", e))?;
-        out.flush()
-            .await
-            .map_err(|e| Error::io(format!("writing {}", tmp_path.display()), e))?;
+        // Decrypted into a 1 MiB buffer while the previous one is written (positioned write,
+        // on the blocking pool): no per-write buffer copies, and the chunks in flight write
+        // in parallel.
+        let mut at = c.offset;
+        let mut buf = vec![0u8; WRITE_BATCH];
+        let mut writing: Option<tokio::task::JoinHandle<std::io::Result<Vec<u8>>>> = None;
+        loop {
+            let n = read_full(&mut reader, &mut buf)
+                .await
+                .map_err(|e| from_io("downloading", e))?;
+            if n == 0 {
+                break;
+            }
+            let spare = match writing.take() {
+                Some(w) => written(w, tmp_path).await?,
+                None => vec![0u8; WRITE_BATCH],
+            };
+            let data = std::mem::replace(&mut buf, spare);
+            let file = Arc::clone(out);
+            let pos = at;
+            writing = Some(tokio::task::spawn_blocking(move || {
+                write_all_at(&file, &data[..n], pos).map(|()| data)
+            }));
+            at += n as u64;
+        }
+        if let Some(w) = writing {
+            written(w, tmp_path).await?;
+        }
         Ok(reader.stored_crc())
     }
 }
@@ -388,6 +430,66 @@ fn parts_match(ctx: &MultipartContext, done: &[PartInfo], source: &FileSource) -
         }
     }
     Ok(true)
+}
+
+/// Bytes decrypted per positioned write of a download chunk.
+const WRITE_BATCH: usize = 1 << 20;
+
+/// Reads until `buf` is full or the reader ends; the number of bytes read.
+async fn read_full(
+    reader: &mut (impl tokio::io::AsyncRead + Unpin),
+    buf: &mut [u8],
+) -> std::io::Result<usize> {
+    use tokio::io::AsyncReadExt;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]).await? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// Writes all of `buf` at byte `pos` of `file` without moving a shared cursor (the chunks in
+/// flight write through clones of one handle).
+fn write_all_at(file: &std::fs::File, buf: &[u8], pos: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, buf, pos)
+    }
+    #[cfg(windows)]
+    {
+        let (mut buf, mut pos) = (buf, pos);
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_write(file, buf, pos) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    buf = &buf[n..];
+                    pos += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The buffer of a finished positioned write, or its error.
+async fn written(
+    write: tokio::task::JoinHandle<std::io::Result<Vec<u8>>>,
+    path: &Path,
+) -> Result<Vec<u8>> {
+    match write.await {
+        Ok(Ok(buf)) => Ok(buf),
+        Ok(Err(e)) => Err(Error::io(format!("writing {}", path.display()), e)),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(Error::io(
+            format!("writing {}", path.display()),
+            std::io::Error::other("the tokio runtime is shutting down"),
+        )),
+    }
 }
 
 /// Flushes a directory entry (rename durability); best effort where directories cannot be
