@@ -185,3 +185,98 @@ fn profiles_carry_osscse_keys_and_are_named() {
         "{show}"
     );
 }
+
+/// `put` takes its writer key from the profile when no flag names one, as `cp` and `sync` do:
+/// `public-key` (with the profile's `matdesc`), or `symmetric-key`, which also reads; a flag
+/// still wins, and with no key anywhere the error names both places (exit 4).
+#[test]
+fn put_takes_its_writer_key_from_the_profile() {
+    let oss = Oss::start_with(ID, SECRET);
+    let home = tempfile::tempdir().unwrap();
+    let (private, public) = keygen(&home.path().join("keys"));
+    let sym = home.path().join("keys/cmk.key");
+    osscse()
+        .args(["keygen", "--symmetric", "--out", p(&sym)])
+        .assert()
+        .success();
+    let config = home.path().join("osscse.ini");
+    let profile = |keys: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[default]\naccessKeyId = {ID}\naccessKeySecret = {SECRET}\nregion = cn-hangzhou\n\
+                 endpoint = {}\n{keys}",
+                oss.server.endpoint()
+            ),
+        )
+        .unwrap();
+    };
+    let src = home.path().join("src.bin");
+    let plain = data(5000, 3);
+    std::fs::write(&src, &plain).unwrap();
+    let out = home.path().join("out.bin");
+    let run = |args: &[&str]| {
+        let mut c = osscse();
+        c.args(["--config-file", p(&config)]).args(args);
+        c.assert()
+    };
+
+    profile(&format!(
+        "public-key = {}\nprivate-key = {}\nmatdesc = {{\"team\":\"ops\"}}\n",
+        p(&public),
+        p(&private)
+    ));
+    run(&["put", p(&src), "oss://bkt/rsa.bin"]).success();
+    let stored = oss.server.object("bkt", "rsa.bin").unwrap();
+    assert_eq!(
+        stored.meta("x-oss-meta-client-side-encryption-wrap-alg"),
+        Some("RSA/NONE/PKCS1Padding")
+    );
+    assert_eq!(
+        stored.meta("x-oss-meta-client-side-encryption-matdesc"),
+        Some(r#"{"team":"ops"}"#)
+    );
+    run(&["get", "oss://bkt/rsa.bin", p(&out)]).success();
+    assert_eq!(std::fs::read(&out).unwrap(), plain);
+
+    profile(&format!("symmetric-key = {}\n", p(&sym)));
+    run(&["put", p(&src), "oss://bkt/sym.bin"]).success();
+    assert_eq!(
+        oss.server
+            .object("bkt", "sym.bin")
+            .unwrap()
+            .meta("x-oss-meta-client-side-encryption-wrap-alg"),
+        Some("AES/GCM/NoPadding")
+    );
+    run(&["get", "oss://bkt/sym.bin", p(&out)]).success();
+    assert_eq!(std::fs::read(&out).unwrap(), plain);
+    // A flag wins over the profile's key.
+    run(&[
+        "put",
+        p(&src),
+        "oss://bkt/flag.bin",
+        "--public-key",
+        p(&public),
+    ])
+    .success();
+    assert_eq!(
+        oss.server
+            .object("bkt", "flag.bin")
+            .unwrap()
+            .meta("x-oss-meta-client-side-encryption-wrap-alg"),
+        Some("RSA/NONE/PKCS1Padding")
+    );
+
+    profile("");
+    let err = run(&["put", p(&src), "oss://bkt/none.bin"])
+        .code(4)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(
+        err.contains("--public-key") && err.contains("config profile"),
+        "{err}"
+    );
+    assert!(oss.server.object("bkt", "none.bin").is_none());
+}

@@ -258,8 +258,9 @@ fn kms_flags_are_checked() {
     let src = dir.path().join("in.bin");
     std::fs::write(&src, b"x").unwrap();
     let dst = format!("file://{}/o", p(dir.path()));
-    // Neither a public key nor a KMS key, or both: usage errors.
-    osscse().args(["put", p(&src), &dst]).assert().code(2);
+    // No writer key (none on the command line, none in a profile): configuration (the
+    // profile could have named one). Two of them: a usage error.
+    osscse().args(["put", p(&src), &dst]).assert().code(4);
     osscse()
         .args(["put", p(&src), &dst, "--public-key", "k.pem"])
         .args(["--kms-key-id", "k", "--kms-region", "cn-hangzhou"])

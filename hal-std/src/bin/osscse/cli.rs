@@ -185,12 +185,12 @@ pub(crate) enum KeyEncodingArg {
     Base64,
 }
 
-/// The master key that wraps the data keys of new objects: exactly one of an RSA public key,
-/// a symmetric key or a KMS key.
+/// The master key that wraps the data keys of new objects: at most one of an RSA public key,
+/// a symmetric key or a KMS key on the command line; without one, the profile's `public-key`,
+/// `symmetric-key` or `kms-key-id` (in that order), else a configuration error.
 #[derive(Debug, Args)]
 #[command(group(
     ArgGroup::new("writer")
-        .required(true)
         .multiple(false)
         .args(["public_key", "symmetric_key", "kms_key_id"])
 ))]

@@ -83,7 +83,10 @@ pub(crate) fn writer_keyring(args: &WriterArgs) -> Result<Keyring> {
         (None, Some(path), None) => symmetric_key(path)?,
         (None, None, None) => {
             return Err(Error::Config(
-                "pass --public-key PEM, --symmetric-key FILE or --kms-key-id to encrypt".into(),
+                "no key to encrypt with: pass --public-key PEM, --symmetric-key FILE or \
+                 --kms-key-id, or set public-key, symmetric-key or kms-key-id in the config \
+                 profile"
+                    .into(),
             ));
         }
     };

@@ -157,6 +157,7 @@ pub(crate) fn apply(cli: &mut Cli) -> Result<()> {
         g.region = profile.get("region").map(str::to_owned);
     }
     match &mut cli.command {
+        Command::Put { writer, .. } => fill_put_writer(writer, &profile),
         Command::Get { keys, .. } | Command::Cat { keys, .. } => fill_keys(keys, &profile),
         Command::Ops(super::OpsCommand::Cp(a)) => {
             fill_keys(&mut a.keys, &profile);
@@ -176,16 +177,41 @@ pub(crate) fn apply(cli: &mut Cli) -> Result<()> {
 }
 
 fn fill_keys(keys: &mut KeyArgs, profile: &Profile) {
-    if !keys.private_keys.is_empty() || keys.kms.kms_key_id.is_some() {
+    if !keys.private_keys.is_empty()
+        || !keys.symmetric_keys.is_empty()
+        || keys.kms.kms_key_id.is_some()
+    {
         return;
     }
     if let Some(k) = profile.get("privatekey") {
         keys.private_keys.push(k.to_owned());
     }
+    if let Some(k) = profile.get("symmetrickey") {
+        keys.symmetric_keys.push(k.to_owned());
+    }
     if let Some(id) = profile.get("kmskeyid") {
         keys.kms.kms_key_id = Some(id.to_owned());
         keys.kms.kms_region = profile.get("kmsregion").map(str::to_owned);
         keys.kms.kms_endpoint = profile.get("kmsendpoint").map(str::to_owned);
+    }
+}
+
+/// `put`'s writer key from the profile when no flag names one: `public-key`, else
+/// `symmetric-key`, else `kms-key-id` (with its region and endpoint); `matdesc` likewise.
+fn fill_put_writer(w: &mut crate::cli::WriterArgs, profile: &Profile) {
+    if w.public_key.is_none() && w.symmetric_key.is_none() && w.kms.kms_key_id.is_none() {
+        if let Some(k) = profile.get("publickey") {
+            w.public_key = Some(PathBuf::from(k));
+        } else if let Some(k) = profile.get("symmetrickey") {
+            w.symmetric_key = Some(PathBuf::from(k));
+        } else if let Some(id) = profile.get("kmskeyid") {
+            w.kms.kms_key_id = Some(id.to_owned());
+            w.kms.kms_region = profile.get("kmsregion").map(str::to_owned);
+            w.kms.kms_endpoint = profile.get("kmsendpoint").map(str::to_owned);
+        }
+    }
+    if w.matdesc.is_none() {
+        w.matdesc = profile.get("matdesc").map(str::to_owned);
     }
 }
 
@@ -281,6 +307,7 @@ pub(crate) fn show(g: &Global) -> Result<()> {
     line("sts-token", token.then(|| "****".to_owned()), source);
     for (label, name) in [
         ("public-key", "publickey"),
+        ("symmetric-key", "symmetrickey"),
         ("private-key", "privatekey"),
         ("matdesc", "matdesc"),
         ("kms-key-id", "kmskeyid"),
