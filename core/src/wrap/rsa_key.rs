@@ -187,6 +187,21 @@ impl RsaMasterKey {
         self.private_for_unwrap(wrapped).map(|_| ())
     }
 
+    /// The check [`MasterKey::wrap`] makes before encrypting: the key's size meets the wrap
+    /// policy. For a host that runs the public-key operation with another implementation.
+    ///
+    /// # Errors
+    /// [`WrapError::KeyTooSmall`].
+    pub fn check_wrap(&self) -> Result<(), WrapError> {
+        if self.bits() < self.policy.min_wrap_bits {
+            return Err(WrapError::KeyTooSmall {
+                bits: self.bits(),
+                minimum: self.policy.min_wrap_bits,
+            });
+        }
+        Ok(())
+    }
+
     fn private_for_unwrap(&self, wrapped: &[u8]) -> Result<&PrivateKey, WrapError> {
         let private = self.private.as_ref().ok_or(WrapError::PublicKeyOnly)?;
         if self.bits() < self.policy.min_unwrap_bits {
@@ -246,13 +261,7 @@ impl MasterKey for RsaMasterKey {
     }
 
     fn wrap(&self, rng: &mut dyn CryptoSource, plaintext: &[u8]) -> Result<Vec<u8>, Error> {
-        if self.bits() < self.policy.min_wrap_bits {
-            return Err(WrapError::KeyTooSmall {
-                bits: self.bits(),
-                minimum: self.policy.min_wrap_bits,
-            }
-            .into());
-        }
+        self.check_wrap()?;
         self.public
             .encrypt(&mut SourceRng(rng), Pkcs1v15Encrypt, plaintext)
             .map_err(|_| WrapError::Crypto.into())
