@@ -113,7 +113,7 @@ fn read_pipelined(
     want_md5: bool,
 ) -> Result<(), ReadError> {
     // Zeroed at allocation by the OS (fresh pages), written once by the socket copy.
-    let mut body = vec![0u8; len as usize];
+    let mut body = crate::recycle::take(len as usize);
     let mut crc = CrcDigest::new(CrcAlgorithm::Crc64Xz);
     let md5 = std::thread::scope(|s| -> Result<Option<[u8; 16]>, ReadError> {
         let (tx, rx) = mpsc::sync_channel::<&[u8]>(4);

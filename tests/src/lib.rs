@@ -33,6 +33,7 @@ pub mod kms;
 mod log;
 mod ops;
 pub mod python;
+mod recycle;
 mod server;
 mod xml;
 

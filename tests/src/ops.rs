@@ -280,7 +280,9 @@ impl Store {
                 "GET" | "HEAD" => self.get_object(b, k, req, m == "HEAD"),
                 "DELETE" if req.has_query("uploadId") => self.abort(req),
                 "DELETE" => {
-                    self.bucket(b).remove(k);
+                    if let Some(old) = self.bucket(b).remove(k) {
+                        crate::recycle::give(old.data);
+                    }
                     Ok(HttpResponse::new(204))
                 }
                 "POST" if req.has_query("uploads") => self.initiate(b, k, req),
@@ -477,7 +479,9 @@ impl Store {
             modified: t.now,
         };
         let crc = obj.crc64;
-        self.bucket(b).insert(k.to_string(), obj);
+        if let Some(old) = self.bucket(b).insert(k.to_string(), obj) {
+            crate::recycle::give(old.data);
+        }
         Ok(HttpResponse::new(200)
             .header("ETag", etag)
             .header("x-oss-hash-crc64ecma", crc.to_string()))
@@ -811,11 +815,13 @@ impl Store {
             }
         }
         let total: usize = parts.iter().map(|p| p.data.len()).sum();
-        let mut data = Vec::with_capacity(total);
+        let mut data = crate::recycle::take(total);
         let mut md5s = Vec::new();
         let mut crc = 0u64;
+        let mut at = 0;
         for p in &parts {
-            data.extend_from_slice(&p.data);
+            data[at..at + p.data.len()].copy_from_slice(&p.data);
+            at += p.data.len();
             md5s.extend_from_slice(&p.md5);
             crc = crc64_combine(crc, p.crc64, p.len);
         }
@@ -825,8 +831,12 @@ impl Store {
             parts.len()
         );
         let meta = up.meta.clone();
-        self.uploads.remove(&id);
-        self.bucket(b).insert(
+        if let Some(done) = self.uploads.remove(&id) {
+            for part in done.parts.into_values() {
+                crate::recycle::give_vec(part.data);
+            }
+        }
+        let replaced = self.bucket(b).insert(
             k.to_string(),
             Object {
                 data: Arc::new(data),
@@ -836,6 +846,9 @@ impl Store {
                 modified: now,
             },
         );
+        if let Some(old) = replaced {
+            crate::recycle::give(old.data);
+        }
         let mut s = String::from("<CompleteMultipartUploadResult>");
         elem(&mut s, "Location", format!("http://127.0.0.1/{b}/{k}"));
         elem(&mut s, "Bucket", b);

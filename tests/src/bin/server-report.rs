@@ -11,6 +11,12 @@
 //! same-run comparison); its CPU seconds per GiB come from /proc/PID/stat. One line per
 //! server: `server=… put_gbps=… get_gbps=… put_server_cpu_s_per_gib=… get_server_cpu_s_per_gib=…`
 //! (targets: put ≥ 2 GB/s with `--etag crc64`, get ≥ 3.5 GB/s, on an idle machine).
+//!
+//! Each round ends with a DELETE of the object, so from the second round on the server receives
+//! into the memory the deleted object left (it keeps a few large buffers, as a long-running
+//! server's allocator would); the first round also pays a page fault per 4 KiB received, which
+//! costs about as much as receiving the bytes. The median of three rounds is a steady-state
+//! figure; pass ROUNDS 1 to see the first round alone.
 #![forbid(unsafe_code)]
 // A std-only report: `core`/`alloc` paths would add nothing here.
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
@@ -106,6 +112,19 @@ fn put(addr: SocketAddr, pid: u32, size: u64, data: &[u8]) -> io::Result<(f64, f
     Ok((t0.elapsed().as_secs_f64(), cpu_seconds(pid) - c0))
 }
 
+/// Deletes the object (not timed), so the next PUT can be received into its memory.
+fn delete(addr: SocketAddr) -> io::Result<()> {
+    let mut s = TcpStream::connect(addr)?;
+    s.write_all(signed_head("DELETE", "obj", None)?.as_bytes())?;
+    let mut r = BufReader::new(s);
+    let (status, len) = read_head(&mut r)?;
+    io::copy(&mut r.by_ref().take(len), &mut io::sink())?;
+    if status != 204 {
+        return Err(io::Error::other(format!("DELETE answered {status}")));
+    }
+    Ok(())
+}
+
 fn get(addr: SocketAddr, pid: u32, size: u64) -> io::Result<(f64, f64)> {
     let mut s = TcpStream::connect(addr)?;
     let head = signed_head("GET", "obj", None)?;
@@ -191,6 +210,7 @@ fn run(name: &str, binary: &PathBuf, args: &[&str], mib: u64, rounds: usize) -> 
         let (w, c) = get(addr, pid, size)?;
         gw.push(size as f64 / w / 1e9);
         gc.push(c / gib);
+        delete(addr)?;
     }
     println!(
         "server={name} size_mib={mib} rounds={rounds} put_gbps={:.2} get_gbps={:.2} put_server_cpu_s_per_gib={:.2} get_server_cpu_s_per_gib={:.2}",
