@@ -230,8 +230,11 @@ fn put_takes_exactly_one_writer_key() {
     let key = write_key(&dir.path().join("k"), &[7; 32]);
     let public = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/test-a-public.pem");
     let dst = format!("file://{}/o", p(dir.path()));
+    // None (and no profile naming one): a configuration error that names the flags.
+    let a = osscse().args(["put", p(&src), &dst]).assert().code(4);
+    assert!(stderr(&a).contains("--symmetric-key"), "{}", stderr(&a));
+    // Two: a usage error.
     for extra in [
-        vec![],
         vec!["--symmetric-key", p(&key), "--public-key", p(&public)],
         vec![
             "--symmetric-key",
