@@ -716,6 +716,7 @@ impl Store {
             number,
             Part {
                 data: if t.discard_part_bodies {
+                    crate::recycle::give_vec(data);
                     Vec::new()
                 } else {
                     data
