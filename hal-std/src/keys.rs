@@ -13,6 +13,8 @@ mod symmetric;
 pub use error::KeyError;
 pub use file::{permission_warning, read_key_file, write_key_file};
 pub use keyring::Keyring;
+#[cfg(test)]
+pub(crate) use rsa::test_key;
 pub use rsa::{GeneratedKeyPair, generate_rsa, load_rsa_key};
 pub use rsa_key::RsaKey;
 pub use symmetric::{

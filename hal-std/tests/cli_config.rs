@@ -10,7 +10,7 @@
 #[path = "support/cli.rs"]
 mod support;
 
-use support::{Oss, data, keygen, osscse, p};
+use support::{Oss, data, keygen, osscse, p, stderr};
 
 const ID: &str = "LTAI5tProfileKeyId";
 const SECRET: &str = "Pr0fileS3cretValue";
@@ -268,12 +268,7 @@ fn put_takes_its_writer_key_from_the_profile() {
     );
 
     profile("");
-    let err = run(&["put", p(&src), "oss://bkt/none.bin"])
-        .code(4)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(err).unwrap();
+    let err = stderr(&run(&["put", p(&src), "oss://bkt/none.bin"]).code(4));
     assert!(
         err.contains("--public-key") && err.contains("config profile"),
         "{err}"

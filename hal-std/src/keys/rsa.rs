@@ -72,6 +72,18 @@ pub fn generate_rsa(bits: usize) -> Result<GeneratedKeyPair> {
     })
 }
 
+/// A key of `hal-std/tests/data` (unit tests).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn test_key(name: &str) -> RsaMasterKey {
+    load_rsa_key(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name),
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -204,21 +204,11 @@ impl MasterKey for RsaKey {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::path::Path;
-
     use osscse_core::wrap;
 
     use super::*;
-    use crate::keys::{SysRng, load_rsa_key};
-
-    fn key(name: &str) -> RsaMasterKey {
-        load_rsa_key(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/data")
-                .join(name),
-        )
-        .unwrap()
-    }
+    use crate::keys::SysRng;
+    use crate::keys::test_key as key;
 
     /// Both implementations open what either wrapped, and refuse the other key's objects
     /// with the same error.

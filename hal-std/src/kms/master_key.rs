@@ -273,20 +273,15 @@ impl MasterKey for AnyMasterKey {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::path::Path;
-
     use osscse_core::error::WrapError;
     use osscse_core::sign::Credentials;
     use osscse_core::wrap;
 
     use super::*;
-    use crate::keys::{Keyring, SysRng, load_rsa_key};
+    use crate::keys::{Keyring, SysRng};
     use crate::kms::KmsConfig;
 
-    fn rsa(name: &str) -> wrap::RsaMasterKey {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/{name}"));
-        load_rsa_key(&path).unwrap()
-    }
+    use crate::keys::test_key as rsa;
 
     /// A KMS key whose endpoint nothing listens on (port 9, discard): were it ever called,
     /// the error would be a KMS transport error.

@@ -123,3 +123,8 @@ pub(crate) fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 pub(crate) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
+
+/// What a finished command wrote to stderr.
+pub(crate) fn stderr(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stderr.clone()).unwrap()
+}
