@@ -6,7 +6,7 @@
 //! * the official Python v2 `EncryptionClient` (64 threads),
 //!
 //! each in its own process (so its peak RSS is its own; the server runs in this process).
-//! The osscse clients run ROUNDS (default 3) interleaved times each; the report takes the
+//! The osscse clients run ROUNDS (default 5) interleaved times each; the report takes the
 //! median objects/s and the largest peak RSS.
 //!
 //! ```text
@@ -205,7 +205,7 @@ fn main() {
     }
     let n: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(2000);
     let jobs: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(64);
-    let rounds: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let rounds: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(5).max(1);
     let server = Server::start(Config::new("ak", "sk")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pair = generate_rsa(2048).unwrap();
