@@ -368,9 +368,17 @@ impl EncryptionClient {
         let mut buf = vec![0u8; WRITE_BATCH];
         let mut writing: Option<tokio::task::JoinHandle<std::io::Result<Vec<u8>>>> = None;
         loop {
-            let n = read_full(&mut reader, &mut buf)
-                .await
-                .map_err(|e| from_io("downloading", e))?;
+            let n = match read_full(&mut reader, &mut buf).await {
+                Ok(n) => n,
+                Err(e) => {
+                    // The chunk may be fetched again: no write of this attempt may land after
+                    // the next attempt's writes of the same bytes.
+                    if let Some(w) = writing.take() {
+                        let _ = written(w, tmp_path).await;
+                    }
+                    return Err(from_io("downloading", e));
+                }
+            };
             if n == 0 {
                 break;
             }
