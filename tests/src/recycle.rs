@@ -15,15 +15,17 @@ const MAX_BYTES: usize = 3 << 30;
 
 static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
-/// A buffer of exactly `len` bytes: a kept one when one is large enough (its old contents,
-/// about to be overwritten, are not zeroed again), else a new zeroed one.
+/// A buffer of exactly `len` bytes: a kept one of `len` to `2 × len` bytes of capacity when
+/// there is one (its old contents, about to be overwritten, are not zeroed again), else a new
+/// zeroed one.
 pub(crate) fn take(len: usize) -> Vec<u8> {
     if len >= MIN_LEN
         && let Ok(mut pool) = POOL.lock()
         && let Some(i) = pool
             .iter()
             .enumerate()
-            .filter(|(_, v)| v.capacity() >= len)
+            // Large enough, and not so large that a small object would pin a big buffer.
+            .filter(|(_, v)| v.capacity() >= len && v.capacity() / 2 <= len)
             .min_by_key(|(_, v)| v.capacity())
             .map(|(i, _)| i)
     {
@@ -83,6 +85,11 @@ mod tests {
         give(Arc::new(shorter));
         let longer = take(len);
         assert_eq!(longer.len(), len);
+        // A buffer more than twice the asked length is left for a larger body.
+        give(Arc::new(vec![3u8; 4 * MIN_LEN]));
+        let fresh = take(MIN_LEN);
+        assert!(fresh.capacity() < 2 * MIN_LEN, "{}", fresh.capacity());
+        assert_eq!(take(3 * MIN_LEN).len(), 3 * MIN_LEN);
         // Small buffers and shared ones are not kept.
         give(Arc::new(vec![1u8; 16]));
         let shared = Arc::new(vec![0u8; MIN_LEN]);
