@@ -320,3 +320,40 @@ fn put_stdin_streams_through_a_multipart_upload() {
         .success();
     assert!(oss.server.object("bkt", "empty").unwrap().data.is_empty());
 }
+
+/// Uploads carry the `Content-MD5` of each body (what OSS checks, so a body altered in transit
+/// is refused); `--insecure-unsigned-payload` drops it, for `put` and for `cp` alike.
+#[test]
+fn uploads_carry_a_content_md5_unless_the_insecure_opt_out_is_given() {
+    let oss = Oss::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, public) = keygen(&dir.path().join("keys"));
+    let src = dir.path().join("f.bin");
+    std::fs::write(&src, data(300_000, 5)).unwrap();
+    let md5_of_puts = || -> Vec<bool> {
+        let puts: Vec<bool> = oss
+            .server
+            .request_log()
+            .into_iter()
+            .filter(|r| r.method == "PUT" && r.key.is_some())
+            .map(|r| r.headers.iter().any(|(n, _)| n == "content-md5"))
+            .collect();
+        oss.server.clear_request_log();
+        puts
+    };
+    for (opt_out, cmd) in [(false, "put"), (true, "put"), (false, "cp"), (true, "cp")] {
+        let dst = format!("oss://bkt/{cmd}-{opt_out}.bin");
+        let mut c = oss.cmd();
+        c.args([cmd, p(&src), &dst, "--public-key", p(&public)]);
+        if opt_out {
+            c.arg("--insecure-unsigned-payload");
+        }
+        c.assert().success();
+        let puts = md5_of_puts();
+        assert!(!puts.is_empty(), "{cmd}: no PUT logged");
+        assert!(
+            puts.iter().all(|&md5| md5 != opt_out),
+            "{cmd} opt_out={opt_out}: {puts:?}"
+        );
+    }
+}

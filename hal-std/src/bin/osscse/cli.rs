@@ -38,6 +38,11 @@ pub(crate) struct Global {
     /// Request signature version.
     #[arg(long, global = true, value_enum, default_value_t = SignVersionArg::V4)]
     pub(crate) sign_version: SignVersionArg,
+    /// Upload without the Content-MD5 of each body: no digest pass (faster on large files), but
+    /// anyone on the network path can then alter the stored ciphertext undetected, and altered
+    /// ciphertext decrypts to altered plaintext. Only over a connection you trust end to end.
+    #[arg(long, global = true)]
+    pub(crate) insecure_unsigned_payload: bool,
     /// No progress bars or notes (errors are still printed).
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,

@@ -162,6 +162,9 @@ pub(crate) fn client(g: &Global) -> Result<Client> {
         SignVersionArg::V4 => SignVersion::V4,
         SignVersionArg::V1 => SignVersion::V1,
     };
+    if g.insecure_unsigned_payload {
+        cfg.payload_signing = osscse_std::PayloadSigning::UnsignedPayloadAlterableInTransit;
+    }
     Client::new(cfg, crate::cmd::config::credentials()?)
 }
 
