@@ -8,32 +8,14 @@
     clippy::std_instead_of_alloc
 )]
 
+#[path = "support/cli.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use osscse_tests::{Config, Server};
-
-fn osscse() -> Command {
-    let mut c = Command::cargo_bin("osscse").unwrap();
-    for v in [
-        "OSS_ENDPOINT",
-        "OSS_REGION",
-        "OSS_ACCESS_KEY_ID",
-        "OSS_ACCESS_KEY_SECRET",
-        "OSS_SESSION_TOKEN",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn stderr(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(a.get_output().stderr.clone()).unwrap()
-}
+use support::{osscse, p, stderr};
 
 /// An RSA key pair of `bits` bits in `dir` (private.pem 0600, public.pem).
 fn rsa_pair(dir: &Path, bits: u32) -> (PathBuf, PathBuf) {

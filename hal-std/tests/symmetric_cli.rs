@@ -8,45 +8,26 @@
     clippy::std_instead_of_alloc
 )]
 
+#[path = "support/cli.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use base64ct::{Base64, Base64Unpadded, Encoding};
 use osscse_tests::kms::{KmsServer, KmsServerConfig};
 use osscse_tests::{Config, Server};
+use support::{data, p, stderr};
 
 const AK: &str = "sym-ak";
 const SK: &str = "sym-sk";
 
 /// The binary with the test's AccessKey (also used for KMS) and no other OSS settings.
 fn osscse() -> Command {
-    let mut c = Command::cargo_bin("osscse").unwrap();
-    for v in ["OSS_ENDPOINT", "OSS_REGION", "OSS_SESSION_TOKEN"] {
-        c.env_remove(v);
-    }
+    let mut c = support::osscse();
     c.env("OSS_ACCESS_KEY_ID", AK)
         .env("OSS_ACCESS_KEY_SECRET", SK);
     c
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn data(n: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1du64 ^ n as u64;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-fn stderr(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(a.get_output().stderr.clone()).unwrap()
 }
 
 /// Writes a key file private to its owner (no permission warning).
@@ -69,7 +50,7 @@ fn head(location: &str) -> serde_json::Value {
 fn keygen_symmetric_writes_a_private_key_in_each_encoding_that_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("in.bin");
-    let plain = data(300_007);
+    let plain = data(300_007, 0);
     std::fs::write(&src, &plain).unwrap();
     for encoding in ["raw", "hex", "base64"] {
         let key = dir.path().join(format!("cmk.{encoding}"));
@@ -274,7 +255,7 @@ fn symmetric_objects_round_trip_through_the_loopback_server() {
         ("one-part", 17, None),
         ("multi", 1_048_583, Some("204800")),
     ] {
-        let plain = data(len);
+        let plain = data(len, 0);
         std::fs::write(&src, &plain).unwrap();
         let obj = format!("oss://bkt/sym/{name}");
         let mut c = osscse();
@@ -477,7 +458,7 @@ fn python_sdk_v2_with_the_readme_master_cipher_and_the_cli_read_each_others_obje
             .env("OSS_REGION", "cn-hangzhou");
     };
     for (len, part) in [(0, None), (17, None), (1_048_583, Some("204800"))] {
-        let plain = data(len);
+        let plain = data(len, 0);
         let src = dir.path().join(format!("in-{len}"));
         std::fs::write(&src, &plain).unwrap();
         // The CLI writes, Python reads.
