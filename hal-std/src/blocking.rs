@@ -106,10 +106,10 @@ impl Client {
     /// # Errors
     /// As [`crate::Client::send`].
     pub fn send(&self, req: Request<'_>) -> Result<Response> {
-        let r = self.rt.block_on(self.inner.send(req))?;
+        let mut r = self.rt.block_on(self.inner.send(req))?;
         Ok(Response {
             status: r.status,
-            headers: r.headers.clone(),
+            headers: std::mem::take(&mut r.headers),
             sent: r.sent,
             body: r.into_stream(),
             rt: self.rt.clone(),
