@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod rss;
+
 use aws_lc_rs::cipher::{
     AES_256, EncryptingKey, EncryptionContext, StreamingEncryptingKey, UnboundCipherKey,
 };

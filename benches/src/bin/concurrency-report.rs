@@ -80,17 +80,6 @@ fn config(endpoint: &str) -> ClientConfig {
     cfg
 }
 
-/// Peak resident set of this process so far (VmHWM), in KiB.
-fn vm_hwm_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn child_async(endpoint: &str, keys: Keyring, n: usize, jobs: usize) -> f64 {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -200,7 +189,10 @@ fn main() {
         } else {
             child_blocking(endpoint, keys, n, jobs)
         };
-        println!("ops_per_s={ops:.1} rss_kib={}", vm_hwm_kib());
+        println!(
+            "ops_per_s={ops:.1} rss_kib={}",
+            osscse_benches::rss::self_vm_hwm_kib()
+        );
         return;
     }
     let n: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(2000);

@@ -52,13 +52,6 @@ fn osscse_binary() -> PathBuf {
     target.join("release").join("osscse")
 }
 
-/// Peak resident set of `pid` so far (VmHWM), in KiB.
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// Writes `len` bytes of a deterministic pattern to `out`, 1 MiB at a time.
 fn feed(mut out: impl Write, len: u64) {
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
@@ -108,16 +101,8 @@ fn main() {
         .unwrap();
     let stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || feed(stdin, len));
-    let mut peak_kib = 0;
-    let status = loop {
-        if let Some(kib) = vm_hwm_kib(child.id()) {
-            peak_kib = peak_kib.max(kib);
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (status, peak_kib) =
+        osscse_benches::rss::wait_sampling_peak(&mut child, Duration::from_millis(20)).unwrap();
     let secs = start.elapsed().as_secs_f64();
     assert!(status.success(), "osscse put - failed: {status}");
     writer.join().unwrap();

@@ -327,13 +327,6 @@ fn python(endpoint: &str, src: &Path, dir: &Path, pems: (&str, &str)) -> Result<
     }
 }
 
-/// Peak resident set of `pid` so far (VmHWM), in KiB.
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// Streams `src` through `osscse put` and samples its VmHWM until it exits.
 fn peak_rss_mib(endpoint: &str, src: &Path, public_pem: &Path) -> f64 {
     let mut child = Command::new(release_binary("osscse-std", "osscse"))
@@ -349,16 +342,8 @@ fn peak_rss_mib(endpoint: &str, src: &Path, public_pem: &Path) -> f64 {
         .env("OSS_ACCESS_KEY_SECRET", "sk")
         .spawn()
         .unwrap();
-    let mut peak_kib = 0;
-    let status = loop {
-        if let Some(kib) = vm_hwm_kib(child.id()) {
-            peak_kib = peak_kib.max(kib);
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let (status, peak_kib) =
+        osscse_benches::rss::wait_sampling_peak(&mut child, Duration::from_millis(5)).unwrap();
     assert!(status.success(), "osscse put failed: {status}");
     peak_kib as f64 / 1024.0
 }
