@@ -1,7 +1,7 @@
 //! Peak resident memory (Linux `VmHWM`) of this process or of a child, for the reports.
 
-use std::process::{Child, ExitStatus};
 use core::time::Duration;
+use std::process::{Child, ExitStatus};
 
 /// `VmHWM` of process `pid` in KiB (`None` where /proc has no such process).
 pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
