@@ -206,6 +206,43 @@ async fn reads_on_a_multi_threaded_runtime_unwrap_on_the_blocking_pool() {
     }
 }
 
+/// A keyring of a symmetric and an RSA key on a multi-threaded runtime (`open_material` opens
+/// symmetric objects in place and RSA ones on the blocking pool): both kinds, interleaved from
+/// many tasks, read back right, and a symmetric object is refused by a keyring without that
+/// key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symmetric_objects_open_in_place_beside_rsa_ones() {
+    let s = server();
+    let rsa = hooked(&s, pass);
+    let sym_key = osscse_core::wrap::AesGcmMasterKey::from_bytes(&[0x5a; 32]).unwrap();
+    let keys = Keyring::new(sym_key).with_key(keys().writer().unwrap().clone());
+    let sym = EncryptionClient::new(rsa.client().clone(), keys);
+    let mut tasks = Vec::new();
+    for i in 0..16u64 {
+        let (rsa, sym) = (rsa.clone(), sym.clone());
+        tasks.push(tokio::spawn(async move {
+            let p = data(3000, i);
+            let (writer, key) = if i % 2 == 0 {
+                (&sym, format!("sym/{i}"))
+            } else {
+                (&rsa, format!("rsa/{i}"))
+            };
+            writer
+                .put_source(BUCKET, &key, &p, &PutOptions::default())
+                .await
+                .unwrap();
+            // The mixed keyring reads both kinds.
+            assert_eq!(sym.get_object_bytes(BUCKET, &key, None).await.unwrap(), p);
+            if i % 2 == 0 {
+                assert!(rsa.get_object_bytes(BUCKET, &key, None).await.is_err());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
 /// Defect 2: main read a HEAD without Content-Length as size 0, replaced the destination
 /// with an empty file and returned Ok(0).
 #[tokio::test]
