@@ -139,15 +139,56 @@ fn to_io(e: Error) -> io::Error {
     io::Error::other(e)
 }
 
+/// What a read of stored bytes must come to: their count and, when the server gave one, their
+/// CRC-64 (the blocking [`VerifyingReader`] and the async GET reader check the same way).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Expected {
+    /// Byte count.
+    pub(crate) len: u64,
+    /// CRC-64/ECMA of the bytes, when known.
+    pub(crate) crc: Option<u64>,
+    /// What is being read, for the mismatch error.
+    pub(crate) what: &'static str,
+}
+
+impl Expected {
+    /// After each chunk: more bytes than announced is an error at once.
+    pub(crate) fn check_overrun(&self, got: &Crc64) -> Result<()> {
+        if got.len() > self.len {
+            return Err(Error::Truncated {
+                expected: self.len,
+                actual: got.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// At the end: exactly the announced count, with the announced CRC-64.
+    pub(crate) fn check_end(&self, got: &Crc64) -> Result<()> {
+        if got.len() != self.len {
+            return Err(Error::Truncated {
+                expected: self.len,
+                actual: got.len(),
+            });
+        }
+        match self.crc {
+            Some(server) if server != got.value() => Err(Error::CrcMismatch {
+                what: self.what.to_owned(),
+                server,
+                client: got.value(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A reader over stored (cipher)text that fails instead of ending early: it checks the byte
 /// count and, when given, the CRC-64 of everything read before it reports the end.
 #[derive(Debug)]
 pub(crate) struct VerifyingReader<R> {
     inner: R,
-    expected_len: u64,
-    expected_crc: Option<u64>,
+    expected: Expected,
     crc: Crc64,
-    what: &'static str,
 }
 
 impl<R: Read> VerifyingReader<R> {
@@ -160,10 +201,12 @@ impl<R: Read> VerifyingReader<R> {
     ) -> Self {
         Self {
             inner,
-            expected_len,
-            expected_crc,
+            expected: Expected {
+                len: expected_len,
+                crc: expected_crc,
+                what,
+            },
             crc: Crc64::new(),
-            what,
         }
     }
 }
@@ -179,28 +222,9 @@ impl<R: Read> Read for VerifyingReader<R> {
             Err(e) => return Err(e),
         };
         self.crc.update(&buf[..n]);
-        if self.crc.len() > self.expected_len {
-            return Err(to_io(Error::Truncated {
-                expected: self.expected_len,
-                actual: self.crc.len(),
-            }));
-        }
+        self.expected.check_overrun(&self.crc).map_err(to_io)?;
         if n == 0 {
-            if self.crc.len() != self.expected_len {
-                return Err(to_io(Error::Truncated {
-                    expected: self.expected_len,
-                    actual: self.crc.len(),
-                }));
-            }
-            if let Some(server) = self.expected_crc
-                && server != self.crc.value()
-            {
-                return Err(to_io(Error::CrcMismatch {
-                    what: self.what.to_owned(),
-                    server,
-                    client: self.crc.value(),
-                }));
-            }
+            self.expected.check_end(&self.crc).map_err(to_io)?;
         }
         Ok(n)
     }

@@ -13,6 +13,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::crc64::Crc64;
 use crate::error::Error;
+use crate::object::Expected;
 use crate::transport::{ResponseStream, TransportErrorKind};
 
 /// The plaintext of a GET body: it decrypts at the body's offset, drops the `skip` bytes of
@@ -22,10 +23,8 @@ pub(crate) struct PlainReader {
     body: ResponseStream,
     keystream: Option<Keystream>,
     skip: u64,
-    expected_len: u64,
-    expected_crc: Option<u64>,
+    expected: Expected,
     crc: Crc64,
-    what: &'static str,
     pending: Bytes,
     done: bool,
 }
@@ -45,10 +44,12 @@ impl PlainReader {
             body,
             keystream: material.map(|m| m.keystream_at(offset)),
             skip,
-            expected_len,
-            expected_crc,
+            expected: Expected {
+                len: expected_len,
+                crc: expected_crc,
+                what,
+            },
             crc: Crc64::new(),
-            what,
             pending: Bytes::new(),
             done: false,
         }
@@ -61,22 +62,7 @@ impl PlainReader {
 
     fn finish(&mut self) -> io::Result<()> {
         self.done = true;
-        if self.crc.len() != self.expected_len {
-            return Err(to_io(Error::Truncated {
-                expected: self.expected_len,
-                actual: self.crc.len(),
-            }));
-        }
-        if let Some(server) = self.expected_crc
-            && server != self.crc.value()
-        {
-            return Err(to_io(Error::CrcMismatch {
-                what: self.what.to_owned(),
-                server,
-                client: self.crc.value(),
-            }));
-        }
-        Ok(())
+        self.expected.check_end(&self.crc).map_err(to_io)
     }
 }
 
@@ -111,12 +97,9 @@ impl AsyncRead for PlainReader {
             match ready!(this.body.poll_next_unpin(cx)) {
                 Some(Ok(mut chunk)) => {
                     this.crc.update(&chunk);
-                    if this.crc.len() > this.expected_len {
+                    if let Err(e) = this.expected.check_overrun(&this.crc) {
                         this.done = true;
-                        return Poll::Ready(Err(to_io(Error::Truncated {
-                            expected: this.expected_len,
-                            actual: this.crc.len(),
-                        })));
+                        return Poll::Ready(Err(to_io(e)));
                     }
                     // The block-alignment bytes before the caller's range: skipped, and the
                     // keystream moved past them.
@@ -136,7 +119,7 @@ impl AsyncRead for PlainReader {
                     this.done = true;
                     let err = if e.kind() == TransportErrorKind::Reset {
                         Error::Truncated {
-                            expected: this.expected_len,
+                            expected: this.expected.len,
                             actual: this.crc.len(),
                         }
                     } else {
