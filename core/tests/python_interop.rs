@@ -15,8 +15,7 @@ mod fixtures;
 mod python;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use fixtures::TestRng;
 use osscse_core::content::{ContentMaterial, MultipartPlan};
@@ -28,36 +27,6 @@ const SIZES: [usize; 6] = [0, 1, 15, 16, 17, (1 << 20) + 7];
 const PART_SIZE: u64 = 100 * 1024;
 const MULTIPART_SIZE: usize = 3 * 100 * 1024 + 5;
 
-struct Py {
-    exe: PathBuf,
-    script: PathBuf,
-    dir: PathBuf,
-}
-
-impl Py {
-    fn run(&self, args: &[&str]) {
-        let out = Command::new(&self.exe)
-            .arg(&self.script)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "python {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for Py {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = TestRng(seed | 1);
     (0..len).map(|_| rng.next() as u8).collect()
@@ -67,18 +36,11 @@ fn read_headers(path: &Path) -> BTreeMap<String, String> {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-fn setup(test: &str) -> Option<(Py, RsaMasterKey, RsaMasterKey)> {
-    let exe = python::interpreter()?;
-    let dir = std::env::temp_dir().join(format!("osscse-pyinterop-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let py = Py {
-        exe,
-        script: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/crypto_interop.py"),
-        dir,
-    };
+fn setup(test: &str) -> Option<(python::Script, RsaMasterKey, RsaMasterKey)> {
+    let py = python::Script::new("crypto_interop.py", test)?;
     py.run(&["keygen", &py.path("priv.pem"), &py.path("pub.pem")]);
-    let private_pem = std::fs::read_to_string(py.dir.join("priv.pem")).unwrap();
-    let public_pem = std::fs::read_to_string(py.dir.join("pub.pem")).unwrap();
+    let private_pem = std::fs::read_to_string(py.dir().join("priv.pem")).unwrap();
+    let public_pem = std::fs::read_to_string(py.dir().join("pub.pem")).unwrap();
     let matdesc = Matdesc::parse(r#"{"k":"v"}"#).unwrap();
     let private = RsaMasterKey::from_private_pem(&private_pem)
         .unwrap()
@@ -102,7 +64,7 @@ fn python_sdks_encrypt_osscse_decrypts() {
             .chain([(MULTIPART_SIZE, Some(PART_SIZE))]);
         for (len, part_size) in cases {
             let plain = data(len, len as u64 ^ 0xabc);
-            std::fs::write(py.dir.join("plain"), &plain).unwrap();
+            std::fs::write(py.dir().join("plain"), &plain).unwrap();
             let mut args = vec![
                 "encrypt".to_owned(),
                 sdk.to_owned(),
@@ -116,8 +78,8 @@ fn python_sdks_encrypt_osscse_decrypts() {
                 py.path("headers.json"),
             ]);
             args.extend(part_size.map(|p| p.to_string()));
-            py.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
-            let headers = read_headers(&py.dir.join("headers.json"));
+            py.run(&args);
+            let headers = read_headers(&py.dir().join("headers.json"));
             let ObjectEncryption::Envelope(env) = envelope::parse(&headers).unwrap() else {
                 panic!("{sdk} {len}: not an envelope: {headers:?}")
             };
@@ -135,7 +97,7 @@ fn python_sdks_encrypt_osscse_decrypts() {
             }
             let material = wrap::open(key, &env, &mut TestRng(5)).unwrap();
             assert_eq!(&material.iv()[8..12], &[0; 4], "{sdk} IV layout");
-            let mut body = std::fs::read(py.dir.join("body")).unwrap();
+            let mut body = std::fs::read(py.dir().join("body")).unwrap();
             assert_eq!(body.len(), len);
             material.apply_at(0, &mut body);
             assert!(
@@ -177,17 +139,17 @@ fn osscse_encrypts_python_sdks_decrypt() {
         let headers: BTreeMap<_, _> = env.headers().into_iter().collect();
         assert_eq!(headers[envelope::HEADER_MATDESC], r#"{"k":"v"}"#);
         std::fs::write(
-            py.dir.join("headers.json"),
+            py.dir().join("headers.json"),
             serde_json::to_vec(&headers).unwrap(),
         )
         .unwrap();
-        std::fs::write(py.dir.join("body"), &body).unwrap();
+        std::fs::write(py.dir().join("body"), &body).unwrap();
         for sdk in ["v2", "oss2"] {
             let mut args = vec!["decrypt".to_owned(), sdk.to_owned(), py.path("priv.pem")];
             args.extend([py.path("headers.json"), py.path("body"), py.path("out")]);
             args.extend(part_size.map(|p| p.to_string()));
-            py.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
-            let out = std::fs::read(py.dir.join("out")).unwrap();
+            py.run(&args);
+            let out = std::fs::read(py.dir().join("out")).unwrap();
             assert!(out == plain, "{sdk} decrypts {len} bytes written by osscse");
         }
     }

@@ -16,8 +16,6 @@ mod fixtures;
 mod python;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use fixtures::TestRng;
 use osscse_core::content::{ContentMaterial, MultipartPlan};
@@ -34,57 +32,17 @@ const CASES: [(usize, Option<u64>); 4] = [
 ];
 const MATDESC: &str = r#"{"cmk": "vault/telemetry-2026"}"#;
 
-struct Py {
-    exe: PathBuf,
-    script: PathBuf,
-    dir: PathBuf,
-}
-
-impl Py {
-    fn output(&self, args: &[String]) -> Output {
-        Command::new(&self.exe)
-            .arg(&self.script)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-    fn run(&self, args: &[String]) {
-        let out = self.output(args);
-        assert!(
-            out.status.success(),
-            "python {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for Py {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 fn bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = TestRng(seed | 1);
     (0..len).map(|_| rng.next() as u8).collect()
 }
 
 /// The venv, a scratch directory with the CMK file `cmk` (and a different `other.cmk`), and the key.
-fn setup(test: &str) -> Option<(Py, AesGcmMasterKey)> {
-    let exe = python::interpreter()?;
-    let dir = std::env::temp_dir().join(format!("osscse-symmetric-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let py = Py {
-        exe,
-        script: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/symmetric_interop.py"),
-        dir,
-    };
+fn setup(test: &str) -> Option<(python::Script, AesGcmMasterKey)> {
+    let py = python::Script::new("symmetric_interop.py", test)?;
     let cmk = bytes(32, 0xc3c3);
-    std::fs::write(py.dir.join("cmk"), &cmk).unwrap();
-    std::fs::write(py.dir.join("other.cmk"), bytes(32, 0x0707)).unwrap();
+    std::fs::write(py.dir().join("cmk"), &cmk).unwrap();
+    std::fs::write(py.dir().join("other.cmk"), bytes(32, 0x0707)).unwrap();
     let key = AesGcmMasterKey::from_bytes(&cmk)
         .unwrap()
         .with_matdesc(Matdesc::parse(MATDESC).unwrap());
@@ -98,14 +56,14 @@ fn python_sdk_v2_encrypts_osscse_decrypts() {
     };
     for (len, part_size) in CASES {
         let plain = bytes(len, len as u64 ^ 0xabc);
-        std::fs::write(py.dir.join("plain"), &plain).unwrap();
+        std::fs::write(py.dir().join("plain"), &plain).unwrap();
         let mut args = vec!["encrypt".to_owned(), py.path("cmk"), MATDESC.to_owned()];
         args.extend(["plain", "body", "headers.json"].map(|a| py.path(a)));
         args.extend(part_size.map(|p| p.to_string()));
         py.run(&args);
 
         let headers: BTreeMap<String, String> =
-            serde_json::from_slice(&std::fs::read(py.dir.join("headers.json")).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(py.dir().join("headers.json")).unwrap()).unwrap();
         assert_eq!(
             headers[envelope::HEADER_WRAP_ALG],
             "AES/GCM/NoPadding",
@@ -121,7 +79,7 @@ fn python_sdk_v2_encrypts_osscse_decrypts() {
         let keys = [&key];
         let chosen = wrap::select(&keys, None, env.matdesc.as_ref()).unwrap();
         let material = wrap::open(chosen, &env, &mut TestRng(5)).unwrap();
-        let mut body = std::fs::read(py.dir.join("body")).unwrap();
+        let mut body = std::fs::read(py.dir().join("body")).unwrap();
         assert_eq!(body.len(), len);
         material.apply_at(0, &mut body);
         assert!(
@@ -163,16 +121,16 @@ fn osscse_encrypts_python_sdk_v2_decrypts() {
         }
         let headers: BTreeMap<_, _> = env.headers().into_iter().collect();
         std::fs::write(
-            py.dir.join("headers.json"),
+            py.dir().join("headers.json"),
             serde_json::to_vec(&headers).unwrap(),
         )
         .unwrap();
-        std::fs::write(py.dir.join("body"), &body).unwrap();
+        std::fs::write(py.dir().join("body"), &body).unwrap();
         let mut args = vec!["decrypt".to_owned()];
         args.extend(["cmk", "headers.json", "body", "out"].map(|a| py.path(a)));
         args.extend(part_size.map(|p| p.to_string()));
         py.run(&args);
-        let out = std::fs::read(py.dir.join("out")).unwrap();
+        let out = std::fs::read(py.dir().join("out")).unwrap();
         assert!(
             out == plain,
             "the SDK decrypts {len} bytes written by osscse"
