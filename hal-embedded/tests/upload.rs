@@ -5,48 +5,23 @@
 //! ciphertext after 5xx and connection resets, and clear errors.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use std::io::Read;
-use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+#[path = "support/device.rs"]
+mod support;
 
 use futures_lite::future::block_on;
-use osscse_core::envelope::{self, ObjectEncryption};
+use osscse_core::envelope;
 use osscse_core::sign::Credentials;
-use osscse_core::wrap::RsaMasterKey;
 use osscse_embedded::upload::OutOfRange;
 use osscse_embedded::{
     Addressing, BodySource, DrbgError, EntropyDrbg, EntropyError, HealthTestedSource, IvPrefix,
     KeyGenError, NoiseConfig, SampleWidth, SealError, SealedObject, Target, UploadError, Uploader,
 };
-use osscse_tests::client::{Call, Client};
-use osscse_tests::{Config, FaultConfig, Server};
+use osscse_tests::FaultConfig;
 use std_embedded_nal_async::Stack;
-
-const AK: &str = "LTAI5tEmbeddedUploader";
-const SK: &str = "embedded-uploader-test-secret";
-const BUCKET: &str = "telemetry";
-const REGION: &str = "cn-hangzhou";
-
-fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
-}
-
-fn public_key() -> RsaMasterKey {
-    let pem = std::fs::read_to_string(data_dir().join("test_rsa_2048_pub.pem")).unwrap();
-    RsaMasterKey::from_public_pem(&pem).unwrap()
-}
-
-fn private_key() -> RsaMasterKey {
-    let pem = std::fs::read_to_string(data_dir().join("test_rsa_2048.pem")).unwrap();
-    RsaMasterKey::from_private_pem(&pem).unwrap()
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
+use support::{
+    AK, BUCKET, SK, check_with_python_sdk, now, payload, public_key, read_with_osscse_std,
+    start_server, target,
+};
 
 /// The device-side DRBG: OS entropy treated as a hardware source claiming 7 bits per byte.
 fn device_drbg() -> EntropyDrbg<getrandom::SysRng> {
@@ -58,64 +33,6 @@ fn device_drbg() -> EntropyDrbg<getrandom::SysRng> {
     .unwrap()
 }
 
-fn payload(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[0] ^ seed)
-        .collect()
-}
-
-fn start_server() -> Server {
-    let server = Server::start(Config::new(AK, SK)).unwrap();
-    let client = Client::new(server.addr(), Credentials::new(AK, SK));
-    let r = client
-        .send(&Call {
-            method: "PUT",
-            bucket: Some(BUCKET),
-            ..Call::default()
-        })
-        .unwrap();
-    assert_eq!(r.status, 200, "create bucket: {}", r.text());
-    server
-}
-
-fn target(endpoint: &str) -> Target<'_> {
-    Target {
-        endpoint,
-        bucket: BUCKET,
-        region: REGION,
-        addressing: Addressing::PathStyle,
-    }
-}
-
-/// Reads an object back with osscse-std (blocking client + RSA keyring) and decrypts it.
-fn read_with_osscse_std(server: &Server, key: &str) -> Vec<u8> {
-    let endpoint = osscse_std::Endpoint::parse(&server.endpoint()).unwrap();
-    let mut config = osscse_std::ClientConfig::new(endpoint);
-    config.region = Some(REGION.into());
-    let client = osscse_std::blocking::Client::new(config, Credentials::new(AK, SK)).unwrap();
-    let response = client
-        .send(osscse_std::Request::new("GET", Some(BUCKET), Some(key)))
-        .unwrap();
-    let headers: Vec<(String, String)> = response
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
-    let ObjectEncryption::Envelope(env) = envelope::parse(headers.iter().cloned()).unwrap() else {
-        panic!("{key} has no CSE envelope");
-    };
-    let keyring = osscse_std::keys::Keyring::new(private_key());
-    let material = keyring.open(&env).unwrap();
-    let mut plain = Vec::new();
-    response.into_reader().read_to_end(&mut plain).unwrap();
-    material.apply_at(0, &mut plain);
-    plain
-}
-
-fn python() -> Option<PathBuf> {
-    osscse_tests::python::interpreter()
-}
-
 #[test]
 fn telemetry_objects_decrypt_with_osscse_std_and_python_sdk() {
     let server = start_server();
@@ -125,9 +42,6 @@ fn telemetry_objects_decrypt_with_osscse_std_and_python_sdk() {
     let mut uploader = Uploader::new(&stack, &stack, target(&endpoint), &credentials);
     let master = public_key();
     let mut drbg = device_drbg();
-    let tmp = std::env::temp_dir().join(format!("osscse-embedded-upload-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
-
     let mut objects = Vec::new();
     for (i, len) in [1usize, 4096, 1 << 20].into_iter().enumerate() {
         let data = payload(len, i as u8);
@@ -167,33 +81,11 @@ fn telemetry_objects_decrypt_with_osscse_std_and_python_sdk() {
             data,
             "osscse-std decrypt {len}"
         );
-        let path = tmp.join(format!("{len}.bin"));
-        std::fs::write(&path, &data).unwrap();
-        objects.push(format!("{key}={}", path.display()));
+        objects.push((key, data));
     }
 
-    if let Some(py) = python() {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk_v2_decrypt.py");
-        let out = std::process::Command::new(py)
-            .arg(script)
-            .arg(data_dir().join("test_rsa_2048.pem"))
-            .arg(data_dir().join("test_rsa_2048_pub.pem"))
-            .args(&objects)
-            .env("OSS_ENDPOINT", &endpoint)
-            .env("OSS_AK", AK)
-            .env("OSS_SK", SK)
-            .env("OSS_BUCKET", BUCKET)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "Python SDK decrypt failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(stdout.lines().filter(|l| l.starts_with("OK ")).count(), 3);
-    }
-    std::fs::remove_dir_all(&tmp).unwrap();
+    let objects: Vec<(&str, &[u8])> = objects.iter().map(|(k, d)| (k.as_str(), &d[..])).collect();
+    check_with_python_sdk(&server, &objects);
 }
 
 #[test]

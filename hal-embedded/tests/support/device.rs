@@ -1,4 +1,4 @@
-//! Shared by the device tests that talk to the loopback server (`tamper.rs`,
+//! Shared by the device tests that talk to the loopback server (`upload.rs`, `tamper.rs`,
 //! `cipher_seam.rs`): keys, a fixed-seed DRBG, the server, and reading objects back with
 //! osscse-std and the official Python v2 SDK.
 #![allow(dead_code)] // each test file uses a different subset
