@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod report;
 pub mod rss;
 
 use aws_lc_rs::cipher::{

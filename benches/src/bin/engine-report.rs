@@ -27,6 +27,7 @@ mod cputime;
 
 use core::hint::black_box;
 
+use osscse_benches::report::{cpu_model, median};
 use osscse_benches::{CtrImpl, IV, KEY, OsscseEngine, everything, mismatches};
 use osscse_core::engine::{Backend, Engine, Keystream};
 
@@ -40,16 +41,6 @@ const REP_BYTES: usize = 128 * MIB;
 enum Mode {
     InPlace,
     OutOfPlace,
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// One repetition: `REP_BYTES` through `imp` in `size`-byte calls; returns GB/s.
@@ -362,17 +353,4 @@ impl Probes {
         println!("ceiling: not measured (the probes are x86-64 assembly)");
         Ceilings([None; 3])
     }
-}
-
-/// The CPU model from /proc/cpuinfo, when there is one.
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }

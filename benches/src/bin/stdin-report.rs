@@ -39,17 +39,7 @@ fn osscse_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("OSSCSE_BIN") {
         return PathBuf::from(p);
     }
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--quiet", "--release", "-p", "osscse-std"])
-        .args(["--bin", "osscse"])
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building osscse failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    target.join("release").join("osscse")
+    osscse_benches::report::release_binary("osscse-std", "osscse")
 }
 
 /// Writes `len` bytes of a deterministic pattern to `out`, 1 MiB at a time.

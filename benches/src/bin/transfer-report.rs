@@ -33,10 +33,11 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use osscse_benches::report::{cpu_model, median, release_binary};
 use osscse_core::sign::Credentials;
 use osscse_core::wrap::RsaMasterKey;
 use osscse_std::blocking::{Client, EncryptionClient};
@@ -103,37 +104,6 @@ fn measure(f: impl FnOnce()) -> Cost {
         wall: t.elapsed().as_secs_f64(),
         cpu: cpu_self() - c,
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// Builds `bin` of package `pkg` in release mode and returns its path.
-fn release_binary(pkg: &str, bin: &str) -> PathBuf {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--quiet", "--release", "-p", pkg, "--bin", bin])
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building {bin} failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    target.join("release").join(bin)
 }
 
 /// The server child process, killed when dropped.
