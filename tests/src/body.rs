@@ -112,7 +112,8 @@ fn read_pipelined(
     len: u64,
     want_md5: bool,
 ) -> Result<(), ReadError> {
-    // Zeroed at allocation by the OS (fresh pages), written once by the socket copy.
+    // A kept buffer of a replaced or deleted object when there is one (its pages already
+    // faulted in), else fresh zeroed pages; written once by the socket copy.
     let mut body = crate::recycle::take(len as usize);
     let mut crc = CrcDigest::new(CrcAlgorithm::Crc64Xz);
     let md5 = std::thread::scope(|s| -> Result<Option<[u8; 16]>, ReadError> {
