@@ -15,7 +15,7 @@ use osscse_core::sign::Credentials;
 use osscse_std::Error;
 use zeroize::Zeroizing;
 
-use crate::cli::{Cli, Command, Global, KeyArgs};
+use crate::cli::{Cli, Command, Global, KeyArgs, KmsArgs};
 use crate::error::Result;
 
 /// `--config-file` and `--profile` (for every command).
@@ -189,10 +189,15 @@ fn fill_keys(keys: &mut KeyArgs, profile: &Profile) {
     if let Some(k) = profile.get("symmetrickey") {
         keys.symmetric_keys.push(k.to_owned());
     }
+    fill_kms(&mut keys.kms, profile);
+}
+
+/// The profile's KMS key (`kms-key-id` with its region and endpoint), when it names one.
+fn fill_kms(kms: &mut KmsArgs, profile: &Profile) {
     if let Some(id) = profile.get("kmskeyid") {
-        keys.kms.kms_key_id = Some(id.to_owned());
-        keys.kms.kms_region = profile.get("kmsregion").map(str::to_owned);
-        keys.kms.kms_endpoint = profile.get("kmsendpoint").map(str::to_owned);
+        kms.kms_key_id = Some(id.to_owned());
+        kms.kms_region = profile.get("kmsregion").map(str::to_owned);
+        kms.kms_endpoint = profile.get("kmsendpoint").map(str::to_owned);
     }
 }
 
@@ -204,10 +209,8 @@ fn fill_put_writer(w: &mut crate::cli::WriterArgs, profile: &Profile) {
             w.public_key = Some(PathBuf::from(k));
         } else if let Some(k) = profile.get("symmetrickey") {
             w.symmetric_key = Some(PathBuf::from(k));
-        } else if let Some(id) = profile.get("kmskeyid") {
-            w.kms.kms_key_id = Some(id.to_owned());
-            w.kms.kms_region = profile.get("kmsregion").map(str::to_owned);
-            w.kms.kms_endpoint = profile.get("kmsendpoint").map(str::to_owned);
+        } else {
+            fill_kms(&mut w.kms, profile);
         }
     }
     if w.matdesc.is_none() {
